@@ -1,0 +1,47 @@
+"""boostobj: fast, exact custom objectives for XGBoost and LightGBM.
+
+Public names only; each lives in a small module of its own. Importing boostobj compiles
+nothing and imports neither XGBoost nor LightGBM: the adapters import their backend
+when first used.
+"""
+
+from ._threads import get_num_threads, set_num_threads
+from .lgb import (
+    LightGBMMetric,
+    LightGBMObjective,
+    lightgbm_dataset,
+    lightgbm_metric,
+    lightgbm_objective,
+)
+from .losses import BinaryLogLoss, Loss, SoftmaxLoss, masked_softmax
+from .masks import INVALID_OFFSET, ClassMask
+from .metrics import masked_error_rate, masked_log_loss
+from .predict import predict_margin, predict_proba
+from .xgb import XGBoostMetric, XGBoostObjective, xgboost_dmatrix, xgboost_metric, xgboost_objective
+
+__all__ = [
+    "ClassMask",
+    "INVALID_OFFSET",
+    "Loss",
+    "SoftmaxLoss",
+    "BinaryLogLoss",
+    "masked_softmax",
+    "masked_log_loss",
+    "masked_error_rate",
+    "xgboost_objective",
+    "xgboost_metric",
+    "xgboost_dmatrix",
+    "XGBoostObjective",
+    "XGBoostMetric",
+    "lightgbm_objective",
+    "lightgbm_metric",
+    "lightgbm_dataset",
+    "LightGBMObjective",
+    "LightGBMMetric",
+    "predict_proba",
+    "predict_margin",
+    "set_num_threads",
+    "get_num_threads",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,189 @@
+"""What the XGBoost and LightGBM adapters share: the loss and mask they are bound to,
+and the metrics they compute. Each backend module only reads its own data objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _inputs
+from ._params import ParamsMixin
+from .losses import BinaryLogLoss, Loss, SoftmaxLoss
+from .masks import ClassMask
+from .metrics import masked_error_rate, masked_log_loss
+
+METRICS = {"mlogloss": True, "merror": True, "logloss": False, "error": False}  # name -> multiclass
+
+
+def as_loss(loss: Any) -> Loss:
+    """``None`` -> ``SoftmaxLoss()``; a ``Loss`` as is; anything else a ``TypeError``."""
+    if loss is None:
+        return SoftmaxLoss()
+    if not isinstance(loss, Loss):
+        raise TypeError(f"loss: expected a boostobj Loss (e.g. SoftmaxLoss()), got {type(loss).__name__}")
+    return loss
+
+
+def as_bound_mask(mask: Any) -> ClassMask | None:
+    if mask is None or isinstance(mask, ClassMask):
+        return mask
+    if isinstance(mask, np.ndarray) or hasattr(mask, "tocsr"):
+        return ClassMask.coerce(mask)
+    raise TypeError(
+        f"mask: expected a ClassMask, a dense boolean array or a scipy sparse matrix; got "
+        f"{type(mask).__name__} (wrap per-row lists in ClassMask.from_lists(lists, n_classes))"
+    )
+
+
+class BoundObjective(ParamsMixin):
+    """Base of the objective callables: a loss resolved for a backend, an optional mask.
+
+    Subclasses set ``backend`` and turn the backend's call into ``(y, raw, weight)``.
+    """
+
+    backend = ""
+
+    def __init__(self, loss: Any = None, mask: Any = None) -> None:
+        self.loss = loss
+        self.mask = mask
+        self._loss = as_loss(loss).for_backend(self.backend)
+        self._mask = as_bound_mask(mask)
+
+    def _gradient_hessian(
+        self, y: Any, raw: np.ndarray, weight: Any, **out: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        check_margin_shape(self._loss, raw, self.backend)
+        if self._mask is not None:
+            self._mask.check_rows(raw.shape[0], "the training data")
+        return self._loss.gradient_hessian(y, raw, sample_weight=weight, mask=self._mask, **out)
+
+
+class BoundMetric(ParamsMixin):
+    """Base of the metric callables: a metric name or loss, an optional mask."""
+
+    backend = ""
+
+    def __init__(self, metric: Any = "mlogloss", mask: Any = None) -> None:
+        if isinstance(metric, str):
+            if metric not in METRICS:
+                raise ValueError(
+                    f"metric: expected one of {list(METRICS)} or a boostobj Loss; got {metric!r}"
+                )
+        else:
+            as_loss(metric)
+        self.metric = metric
+        self.mask = mask
+        self._mask = as_bound_mask(mask)
+
+    @property
+    def name(self) -> str:
+        """The name under which the backend reports the metric."""
+        return f"masked-{self.metric}" if isinstance(self.metric, str) else self.metric.name
+
+    def _evaluate(self, y: Any, raw: np.ndarray, weight: Any) -> tuple[str, float]:
+        raw = np.asarray(raw)
+        if self._mask is not None:
+            self._mask.check_rows(raw.shape[0], "the evaluated data")
+        if isinstance(self.metric, Loss):
+            check_margin_shape(self.metric, raw, self.backend)
+            per_row = self.metric.loss(y, raw, sample_weight=weight, mask=self._mask)
+            sw = _inputs.check_sample_weight(weight, per_row.size)
+            return self.name, float(per_row.sum() / (per_row.size if sw is None else sw.sum()))
+        multiclass = METRICS[self.metric]
+        check_margin_shape(SoftmaxLoss() if multiclass else BinaryLogLoss(), raw, self.backend)
+        if self.metric == "mlogloss":
+            value = masked_log_loss(y, raw, mask=self._mask, sample_weight=weight)
+        elif self.metric == "merror":
+            value = masked_error_rate(y, raw, mask=self._mask, sample_weight=weight)
+        else:
+            loss = BinaryLogLoss()
+            if self.metric == "logloss":
+                per_row = loss.loss(y, raw)
+            else:
+                per_row = ((loss.predict_proba(raw)[:, 1] > 0.5) != np.asarray(y)).astype(float)
+            sw = _inputs.check_sample_weight(weight, per_row.size)
+            value = float(np.average(per_row, weights=sw))
+        return self.name, value
+
+
+def check_margin_shape(loss: Loss, raw: np.ndarray, backend: str) -> None:
+    """A clear error when the backend's margins do not fit the loss (num_class mistakes)."""
+    raw = np.asarray(raw)
+    param = "num_class" if backend in ("xgboost", "lightgbm") else "n_classes"
+    if loss.is_multiclass and raw.ndim != 2:
+        raise ValueError(
+            f"predt: a multiclass loss ({type(loss).__name__}) needs margins of shape "
+            f"(n_samples, n_classes); got shape {raw.shape}. Set {param}=K in the "
+            f"{backend} parameters"
+        )
+    if not loss.is_multiclass and raw.ndim == 2 and raw.shape[1] != 1:
+        raise ValueError(
+            f"predt: a binary loss ({type(loss).__name__}) needs one margin per row; got shape "
+            f"{raw.shape}. Remove {param} from the {backend} parameters"
+        )
+
+
+def margin_init(mask: Any, init_score: Any, n_rows: int, dtype: Any, order: str = "C") -> np.ndarray | None:
+    """The margins a data set starts from: the mask's offset plus the intercept.
+
+    Parameters
+    ----------
+    mask : ClassMask or mask-like, optional
+    init_score : array-like of shape (K,), or a scalar for one-margin (binary) models
+        The intercept, e.g. from ``loss.init_raw_prediction``.
+
+    Returns
+    -------
+    None when both are None (the backend's own start), else an array of shape
+    (n_rows, K), or (n_rows,) for a scalar intercept, in ``dtype`` and ``order``.
+    Invalid classes stay at -1e30 (an intercept of a few units does not move it).
+    """
+    if mask is None and init_score is None:
+        return None
+    intercept = None
+    if init_score is not None:
+        intercept = np.asarray(init_score, dtype=np.float64)
+        if intercept.ndim > 1:
+            raise ValueError(f"init_score: expected one value per class, shape (K,); got {intercept.shape}")
+        if not np.isfinite(intercept).all():
+            raise ValueError("init_score: must be finite (NaN or inf margins train a wrong model silently)")
+    if mask is None:
+        if intercept.size == 1:
+            return np.full(n_rows, intercept.reshape(()), dtype=dtype)
+        return np.asarray(np.broadcast_to(intercept, (n_rows, intercept.size)), dtype=dtype, order=order)
+    mask = ClassMask.coerce(mask, None if intercept is None else intercept.size)
+    mask.check_rows(n_rows, "X")
+    start = mask.margin_offset(dtype=np.float64, order=order)
+    if intercept is not None:
+        if intercept.size != mask.n_classes:
+            raise ValueError(
+                f"init_score: expected {mask.n_classes} values (one per class of the mask); "
+                f"got {intercept.size}"
+            )
+        start += intercept
+    return np.asarray(start, dtype=dtype, order=order)
+
+
+def dataset_fields(
+    X: Any, y: Any, mask: Any, weight: Any, init_score: Any, dtype: Any, order: str
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Validated ``(label, weight, start margins)`` of a backend data set.
+
+    Labels must be integer class indices, below K when K is known (from the mask or the
+    intercept) and valid in their own row; the start margins are ``margin_init``'s.
+    """
+    n_rows = _inputs.n_rows_of(X)
+    n_classes = None if init_score is None or np.ndim(init_score) == 0 else len(init_score)
+    if mask is not None:
+        mask = ClassMask.coerce(mask, n_classes)
+        mask.check_rows(n_rows, "X")
+        n_classes = mask.n_classes
+    label = None
+    if y is not None:
+        label = _inputs.check_labels(y, n_rows, n_classes, name="y")
+        if mask is not None:
+            _inputs.check_labels_valid(label, mask, name="y")
+    weight = _inputs.check_sample_weight(weight, n_rows, name="weight")
+    return label, weight, margin_init(mask, init_score, n_rows, dtype, order)

@@ -1,0 +1,310 @@
+"""Validation of user inputs and their conversion to the arrays the kernels take.
+
+Every public entry point (losses, metrics, adapters) goes through these functions, so
+each bad input is caught once, with one message naming the argument, what was
+expected and what was found. Kernels only ever receive clean, contiguous arrays.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._kernels import softmax as _sm
+from ._threads import run_rows
+from .masks import ClassMask
+
+_NO_INDPTR = np.zeros(1, dtype=np.int64)
+_NO_INDICES = np.zeros(0, dtype=np.int32)
+_FLOATS = (np.float32, np.float64)
+
+
+def check_raw_prediction(raw: Any, *, multiclass: bool, name: str = "raw_prediction") -> np.ndarray:
+    """Margins as a float32/float64 array, C or F contiguous, of shape (n, K) or (n,).
+
+    Float32 and float64 keep their dtype and memory order (so the kernels read
+    XGBoost's float32 C arrays and LightGBM's float64 F arrays without copies); any
+    other real dtype becomes float64.
+    """
+    if not hasattr(raw, "__array__") and not isinstance(raw, (list, tuple)):
+        raise TypeError(f"{name}: expected an array of margins, got {type(raw).__name__}")
+    arr = np.asarray(raw)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+    if arr.dtype.type not in _FLOATS:
+        arr = arr.astype(np.float64)
+    if multiclass:
+        if arr.ndim != 2:
+            hint = (
+                "; reshape flat backend output with raw.reshape(n_samples, n_classes)"
+                if arr.ndim == 1
+                else ""
+            )
+            raise ValueError(
+                f"{name}: expected a 2-D array (n_samples, n_classes); got shape {arr.shape}{hint}"
+            )
+        if arr.shape[1] < 2:
+            raise ValueError(f"{name}: a multiclass loss needs at least 2 classes; got shape {arr.shape}")
+    else:
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(f"{name}: expected a 1-D array (n_samples,) of margins; got shape {arr.shape}")
+    if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        arr = np.ascontiguousarray(arr)
+    return arr
+
+
+def check_labels(y: Any, n_rows: int, n_classes: int | None, name: str = "y_true") -> np.ndarray:
+    """Labels as an int64 array of shape (n_rows,), each in ``[0, n_classes)``.
+
+    Integer-valued floats (XGBoost and LightGBM store labels as floats) are accepted.
+    ``n_classes=None`` checks only that labels are non-negative integers.
+    """
+    expected = (
+        "non-negative integer class indices"
+        if n_classes is None
+        else f"integer class indices 0..{n_classes - 1}"
+    )
+    if y is None:
+        raise ValueError(f"{name}: labels are required")
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.shape != (n_rows,):
+        raise ValueError(f"{name}: expected shape ({n_rows},) to match the margins; got {arr.shape}")
+    if arr.dtype == bool:
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name}: expected {expected}, got dtype {arr.dtype}")
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name}: expected {expected}; row {row} has {arr[row]!r}")
+    out = arr.astype(np.int64)
+    bad = (out < 0) if n_classes is None else (out < 0) | (out >= n_classes)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name}: label {int(out[row])} in row {row} is out of range; expected {expected}")
+    return out
+
+
+def check_labels_valid(y: np.ndarray, mask: ClassMask, name: str = "y_true") -> None:
+    """Raise unless each label is one of its row's valid classes."""
+    ok = mask.contains(y)
+    if not ok.all():
+        row = int(np.flatnonzero(~ok)[0])
+        valid = mask.indices[mask.indptr[row] : mask.indptr[row + 1]].tolist()
+        raise ValueError(
+            f"{name}: the label {int(y[row])} of row {row} is not one of its valid classes {valid}"
+        )
+
+
+def n_rows_of(X: Any) -> int:
+    """The number of rows of a feature matrix (array, DataFrame, sparse matrix)."""
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) >= 1:
+        return int(shape[0])
+    try:
+        return len(X)
+    except TypeError:
+        raise TypeError(f"X: expected a 2-D feature matrix, got {type(X).__name__}") from None
+
+
+def check_sample_weight(sample_weight: Any, n_rows: int, name: str = "sample_weight") -> np.ndarray | None:
+    """``None`` or a float64 array of shape (n_rows,) of finite, non-negative weights."""
+    if sample_weight is None:
+        return None
+    arr = np.asarray(sample_weight)
+    if arr.size == 0 and n_rows != 0:  # a backend's "no weights"
+        return None
+    if arr.dtype.kind not in "iufb":
+        raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64).reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr.astype(np.float64)
+    if arr.shape != (n_rows,):
+        raise ValueError(f"{name}: expected shape ({n_rows},); got {arr.shape}")
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name}: weights must be finite and >= 0; row {row} has {arr[row]!r}")
+    return arr
+
+
+def check_mask(mask: Any, n_rows: int, n_classes: int, what: str = "raw_prediction") -> ClassMask | None:
+    """``None`` or a ``ClassMask`` with ``n_rows`` rows and ``n_classes`` classes."""
+    if mask is None:
+        return None
+    mask = ClassMask.coerce(mask, n_classes=None if isinstance(mask, ClassMask) else n_classes)
+    if mask.n_classes != n_classes:
+        raise ValueError(
+            f"mask: has {mask.n_classes} classes but {what} has {n_classes} columns "
+            f"(num_class); they must match"
+        )
+    mask.check_rows(n_rows, what)
+    return mask
+
+
+def check_out(out: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """A caller-supplied output array: right shape, float32/float64, C or F contiguous."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy array, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"{name}: expected shape {shape}; got {out.shape}")
+    if out.dtype.type not in _FLOATS:
+        raise TypeError(f"{name}: expected float32 or float64; got {out.dtype}")
+    if not (out.flags.c_contiguous or out.flags.f_contiguous) or not out.flags.writeable:
+        raise ValueError(f"{name}: must be a writeable C- or F-contiguous array")
+    return out
+
+
+def new_like(raw: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """An uninitialised array of ``raw``'s shape, in its memory order."""
+    order = "F" if raw.ndim == 2 and raw.flags.f_contiguous and not raw.flags.c_contiguous else "C"
+    return np.empty(raw.shape, dtype=dtype or raw.dtype, order=order)
+
+
+def check_positive_number(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """A finite real number > 0 (or >= 0)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise TypeError(f"{name}: expected a finite real number; got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name}: expected a number {'>=' if allow_zero else '>'} 0; got {value!r}")
+    return float(value)
+
+
+def resolve_class_weight(
+    spec: Any, y: np.ndarray, sample_weight: np.ndarray | None, n_classes: int
+) -> np.ndarray | None:
+    """A class-weight specification as a (K,) float64 array (or None)."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):  # "balanced", checked at construction
+        counts = np.bincount(y, weights=sample_weight, minlength=n_classes)
+        present = counts > 0
+        weights = np.ones(n_classes)
+        weights[present] = counts.sum() / (present.sum() * counts[present])
+        return weights
+    if isinstance(spec, dict):
+        weights = np.ones(n_classes)
+        for cls, value in spec.items():
+            if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) or not 0 <= cls < n_classes:
+                raise ValueError(f"class_weight: keys must be class indices 0..{n_classes - 1}; got {cls!r}")
+            weights[cls] = value
+        return weights
+    weights = np.asarray(spec, dtype=np.float64)
+    if weights.shape != (n_classes,):
+        raise ValueError(f"class_weight: expected shape ({n_classes},); got {weights.shape}")
+    return weights
+
+
+def check_class_weight_spec(spec: Any) -> None:
+    if spec is None:
+        return
+    if isinstance(spec, str):
+        if spec != "balanced":
+            raise ValueError(f"class_weight: expected None, 'balanced', a dict or an array; got {spec!r}")
+        return
+    values = list(spec.values()) if isinstance(spec, dict) else spec
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"class_weight: expected numbers; got {spec!r}") from None
+    if arr.ndim != 1 or not np.isfinite(arr).all() or (arr < 0).any():
+        raise ValueError(f"class_weight: weights must be a 1-D set of finite numbers >= 0; got {spec!r}")
+
+
+@dataclass
+class MulticlassBatch:
+    """Kernel-ready inputs of a multiclass call.
+
+    raw : (n, K) float32/float64, C or F contiguous; y : (n,) int64 or None;
+    weight : (n,) float64 (sample weight times class weight; ones if neither);
+    indptr, indices : the CSR mask, or placeholders when ``from_margin``;
+    mask : the ``ClassMask`` or ``None`` (read from the margins).
+    """
+
+    raw: np.ndarray
+    y: np.ndarray | None
+    weight: np.ndarray
+    mask: ClassMask | None
+
+    @property
+    def n_rows(self) -> int:
+        return self.raw.shape[0]
+
+    @property
+    def n_classes(self) -> int:
+        return self.raw.shape[1]
+
+    @property
+    def from_margin(self) -> bool:
+        return self.mask is None
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return _NO_INDPTR if self.mask is None else self.mask.indptr
+
+    @property
+    def indices(self) -> np.ndarray:
+        return _NO_INDICES if self.mask is None else self.mask.indices
+
+    def valid_classes(self, row: int) -> list[int]:
+        """The valid classes of one row (for error messages)."""
+        if self.mask is None:
+            return np.flatnonzero(self.raw[row] > _sm.INVALID_BELOW).tolist()
+        return self.mask.indices[self.mask.indptr[row] : self.mask.indptr[row + 1]].tolist()
+
+    def run(self, kernel: Callable[..., Any], *args: Any) -> None:
+        """Run a row kernel (threaded by policy) and turn its status into an error."""
+        status, row = run_rows(kernel, self.n_rows, self.n_classes, *args)
+        if status != _sm.OK:
+            raise_for_status(status, row, self)
+
+
+def multiclass_batch(
+    y_true: Any,
+    raw_prediction: Any,
+    sample_weight: Any,
+    mask: Any,
+    class_weight: Any = None,
+    *,
+    need_labels: bool = True,
+) -> MulticlassBatch:
+    """Validate a multiclass call's inputs (see ``MulticlassBatch``).
+
+    ``class_weight`` is a specification (see ``resolve_class_weight``), resolved
+    against this call's labels and sample weights.
+    """
+    raw = check_raw_prediction(raw_prediction, multiclass=True)
+    n, k = raw.shape
+    y = check_labels(y_true, n, k) if need_labels else None
+    sw = check_sample_weight(sample_weight, n)
+    weight = np.ones(n) if sw is None else sw
+    if class_weight is not None and y is not None:
+        weight = weight * resolve_class_weight(class_weight, y, sw, k)[y]
+    return MulticlassBatch(raw, y, weight, check_mask(mask, n, k))
+
+
+def raise_for_status(status: int, row: int, batch: MulticlassBatch | None = None) -> None:
+    """Turn a kernel's ``(status, row)`` into a clear ``ValueError``."""
+    if status == _sm.ERR_NONFINITE:
+        raise ValueError(
+            f"raw_prediction: row {row} has a NaN or infinite margin; margins must be finite "
+            f"(mark invalid classes with the finite offset {_sm.INVALID_OFFSET:g}, not -inf)"
+        )
+    if status == _sm.ERR_EMPTY_ROW:
+        raise ValueError(
+            f"raw_prediction: row {row} has no valid class (every margin <= "
+            f"{_sm.INVALID_BELOW:g}); every row needs at least one"
+        )
+    if status == _sm.ERR_LABEL_INVALID and batch is not None and batch.y is not None:
+        raise ValueError(
+            f"y_true: the label {int(batch.y[row])} of row {row} is not one of its valid "
+            f"classes {batch.valid_classes(row)}"
+        )
+    raise RuntimeError(f"kernel failed with status {status} at row {row}")  # pragma: no cover

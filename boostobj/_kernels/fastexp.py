@@ -1,0 +1,65 @@
+"""``exp`` of many non-positive numbers at once, vectorised (AVX2 here), within 1 ulp.
+
+Softmax only ever exponentiates ``margin - row_max <= 0``. The libm ``exp`` is a scalar
+call (about 6 ns here); this loop lets LLVM use SIMD lanes and FMA (about 1.5 ns per
+value), which matters because the ``exp`` of the valid entries is the largest cost of a
+softmax gradient.
+
+Method (the classic one of Cephes/fdlibm, without tables): write ``x = k ln2 + r`` with
+integer ``k = round(x / ln2)`` and ``|r| <= ln2 / 2``; ``exp(r)`` is its Taylor
+polynomial of degree 13 (truncation error below 5e-18 relative on that interval);
+``2**k`` is built from its IEEE-754 bits. ``ln2`` is split in two (Cody-Waite) so that
+``r`` is exact. Inputs below -708 (where ``exp`` leaves the normal range) give 0, so the
+result never depends on denormals; ``-inf`` gives 0. Tested against ``numpy.exp``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln2 with its low bits zeroed: k * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_ROUND = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer in the low bits
+_LOWEST = -708.0
+_C = [1.0 / math.factorial(n) for n in range(14)]
+_C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = _C[2:]
+
+
+@jit
+def exp_nonpositive(x, bits, count):
+    """Replace ``x[:count]`` (float64, every value <= 0 or -inf) by its exponential.
+
+    bits : int64 scratch array of at least ``count`` entries.
+    """
+    scale = bits.view(np.float64)
+    for t in range(count):
+        v = x[t]
+        v = v if v > _LOWEST else _LOWEST
+        shifted = v * _LOG2E + _ROUND  # low mantissa bits now hold k = round(v / ln2)
+        scale[t] = shifted
+        k = shifted - _ROUND
+        r = (v - k * _LN2_HI) - k * _LN2_LO
+        p = _C13
+        p = p * r + _C12
+        p = p * r + _C11
+        p = p * r + _C10
+        p = p * r + _C9
+        p = p * r + _C8
+        p = p * r + _C7
+        p = p * r + _C6
+        p = p * r + _C5
+        p = p * r + _C4
+        p = p * r + _C3
+        p = p * r + _C2
+        p = p * r + 1.0
+        p = p * r + 1.0
+        x[t] = p if x[t] > _LOWEST else 0.0
+    for t in range(count):  # the bits of 2**k: exponent field k + 1023
+        bits[t] = (bits[t] << 52) + (1023 << 52)
+    for t in range(count):
+        x[t] = x[t] * scale[t]

@@ -1,0 +1,88 @@
+"""Array loops for multiclass losses over each row's valid classes (see ``softmax.py``).
+
+Shapes: ``raw`` (n, K) float32 or float64, C or F order; ``y`` (n,) int64 labels,
+already checked to lie in ``[0, K)``; ``weight`` (n,) float64, the product of sample and
+class weights; ``grad_out``, ``hess_out`` (n, K), float32 or float64, C or F order.
+Each kernel handles rows ``lo <= i < hi`` (its last two arguments) and returns
+``(status, row)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import jit
+from .softmax import BLOCK_ROWS, ERR_LABEL_INVALID, OK, fill_block, new_workspace, softmax_block
+
+
+@jit
+def softmax_grad_hess(
+    raw, y, weight, indptr, indices, from_margin, hess_scale, hess_floor, grad_out, hess_out, lo, hi
+):
+    """Gradient and Hessian diagonal of the weighted conditional softmax cross-entropy.
+
+    With ``p`` the softmax over row ``i``'s valid classes and ``w = weight[i]``::
+
+        grad[i, j] = (p[j] - [j == y[i]]) * w
+        hess[i, j] = max(hess_scale * p[j] * (1 - p[j]) * w, hess_floor)
+
+    on valid classes; invalid classes get ``grad = 0`` and ``hess = hess_floor``.
+    ``hess_scale`` is 1 for the exact diagonal, 2 for XGBoost's and K/(K-1) for
+    LightGBM's convention.
+    """
+    workspace = new_workspace(raw.shape[1])
+    cols, expv, _, start, _ = workspace
+    for b0 in range(lo, hi, BLOCK_ROWS):
+        b1 = min(b0 + BLOCK_ROWS, hi)
+        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, workspace)
+        if status != OK:
+            return status, row
+        fill_block(grad_out, b0, b1, 0.0)
+        fill_block(hess_out, b0, b1, hess_floor)
+        for i in range(b0, b1):
+            r = i - b0
+            total = 0.0
+            for t in range(start[r], start[r + 1]):
+                total += expv[t]
+            inv = 1.0 / total
+            w = weight[i]
+            label = y[i]
+            at = -1  # position of the label among the row's valid classes
+            for t in range(start[r], start[r + 1]):
+                j = cols[t]
+                p = expv[t] * inv
+                at = t if j == label else at  # select, not a branch: faster here
+                grad_out[i, j] = p * w
+                h = hess_scale * p * (1.0 - p) * w
+                hess_out[i, j] = h if h > hess_floor else hess_floor
+            if at < 0:
+                return ERR_LABEL_INVALID, i
+            grad_out[i, label] = (expv[at] * inv - 1.0) * w
+    return OK, -1
+
+
+@jit
+def softmax_loss(raw, y, weight, indptr, indices, from_margin, loss_out, lo, hi):
+    """Per-row weighted cross-entropy ``w * (logsumexp(raw[i, valid]) - raw[i, y[i]])``.
+
+    Computed as ``w * (log(sum_j exp(raw[i, j] - max)) + max - raw[i, y])``: exact for
+    any finite margins, even where ``p[y]`` underflows. loss_out : (n,) float.
+    """
+    workspace = new_workspace(raw.shape[1])
+    cols, expv, _, start, rowmax = workspace
+    for b0 in range(lo, hi, BLOCK_ROWS):
+        b1 = min(b0 + BLOCK_ROWS, hi)
+        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, workspace)
+        if status != OK:
+            return status, row
+        for i in range(b0, b1):
+            r = i - b0
+            total = 0.0
+            found = False
+            for t in range(start[r], start[r + 1]):
+                total += expv[t]
+                found |= cols[t] == y[i]
+            if not found:
+                return ERR_LABEL_INVALID, i
+            loss_out[i] = weight[i] * (np.log(total) + (rowmax[r] - raw[i, y[i]]))
+    return OK, -1

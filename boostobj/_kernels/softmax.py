@@ -1,0 +1,139 @@
+"""Softmax over each row's valid classes: the shared block step and the masked softmax.
+
+A row's valid classes come from one of two places:
+
+* a CSR mask (``indptr``, ``indices``; sorted, unique, validated by ``ClassMask``), or
+* the margins themselves (``from_margin=True``): class ``j`` is valid in row ``i`` when
+  ``raw[i, j] > INVALID_BELOW``; this is how a ``-1e30`` margin offset, carried by
+  XGBoost's ``base_margin`` or LightGBM's ``init_score``, marks invalid classes.
+
+Kernels walk rows ``lo <= i < hi`` (their last two arguments; callers may split rows
+across threads) in blocks of ``BLOCK_ROWS``: ``softmax_block`` gathers the valid entries
+of a block into a flat buffer, subtracts each row's maximum and exponentiates the whole
+buffer at once (``fastexp``); each kernel then reads the buffer row by row. An invalid entry is never
+exponentiated, and in CSR mode never read.
+
+Every kernel returns ``(status, row)``: ``OK`` or an error code with the first row where
+it happened, so that the Python layer raises a clear error instead of training on NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import jit
+from .fastexp import exp_nonpositive
+
+#: Margin offset that marks an invalid class (0 marks a valid one).
+INVALID_OFFSET = -1e30
+#: A margin at or below this is an invalid class when the mask is read from the margins.
+INVALID_BELOW = -1e29
+#: Rows per block: the block's buffers (about 24 * BLOCK_ROWS * K bytes) stay in cache.
+BLOCK_ROWS = 256
+
+OK = 0
+ERR_NONFINITE = 1  # NaN or +-inf margin (on a valid class; anywhere when read from margins)
+ERR_EMPTY_ROW = 2  # no valid class in the row (only possible when reading margins)
+ERR_LABEL_INVALID = 3  # the row's label is not one of its valid classes
+
+
+@jit
+def new_workspace(k):
+    """Scratch arrays for ``softmax_block`` with ``k`` classes, allocated once per call.
+
+    cols (BLOCK_ROWS * k,) int64: the valid class of each gathered entry;
+    expv (BLOCK_ROWS * k,) float64: margin minus row max, then its exp;
+    bits (BLOCK_ROWS * k,) int64: scratch for ``exp_nonpositive``;
+    start (BLOCK_ROWS + 1,) int64: offset of each block row in the flat buffers;
+    rowmax (BLOCK_ROWS,) float64: each block row's largest valid margin.
+    """
+    size = BLOCK_ROWS * k
+    return (
+        np.empty(size, np.int64),
+        np.empty(size, np.float64),
+        np.empty(size, np.int64),
+        np.empty(BLOCK_ROWS + 1, np.int64),
+        np.empty(BLOCK_ROWS, np.float64),
+    )
+
+
+@jit
+def softmax_block(raw, b0, b1, indptr, indices, from_margin, workspace):
+    """Gather and exponentiate the valid entries of rows ``b0 <= i < b1``.
+
+    On return, for block row ``r = i - b0`` and ``start[r] <= t < start[r + 1]``:
+    ``cols[t]`` is a valid class of row ``i`` (ascending) and
+    ``expv[t] = exp(raw[i, cols[t]] - rowmax[r])``. Returns ``(status, row)``.
+    """
+    cols, expv, bits, start, rowmax = workspace
+    t = 0
+    for i in range(b0, b1):
+        r = i - b0
+        start[r] = t
+        mx = -np.inf
+        bad = False  # becomes True if a margin read is NaN or +-inf
+        if from_margin:
+            for j in range(raw.shape[1]):
+                x = np.float64(raw[i, j])
+                bad |= x - x != 0.0
+                mx = max(mx, x)  # invalid entries (-1e30) never win unless all are
+                cols[t] = j
+                expv[t] = x
+                t += x > INVALID_BELOW  # branch-free compaction
+            if t == start[r]:
+                return ERR_EMPTY_ROW, i
+        else:
+            for c in range(indptr[i], indptr[i + 1]):
+                x = np.float64(raw[i, indices[c]])
+                bad |= x - x != 0.0
+                mx = max(mx, x)
+                cols[t] = indices[c]
+                expv[t] = x
+                t += 1
+        if bad:
+            return ERR_NONFINITE, i
+        rowmax[r] = mx
+        for s in range(start[r], t):
+            expv[s] -= mx
+    start[b1 - b0] = t
+    exp_nonpositive(expv, bits, t)
+    return OK, -1
+
+
+@jit
+def fill_block(out, b0, b1, value):
+    """``out[b0:b1, :] = value``, looping in ``out``'s memory order."""
+    if out.flags.f_contiguous:
+        for j in range(out.shape[1]):
+            for i in range(b0, b1):
+                out[i, j] = value
+    else:
+        for i in range(b0, b1):
+            for j in range(out.shape[1]):
+                out[i, j] = value
+
+
+@jit
+def masked_softmax(raw, indptr, indices, from_margin, proba_out, lo, hi):
+    """Softmax over each row's valid classes; invalid classes get exactly 0.
+
+    raw : (n, K) float margins; proba_out : (n, K) float, rows ``lo:hi`` written in
+    full. Returns ``(status, row)``.
+    """
+    workspace = new_workspace(raw.shape[1])
+    cols, expv, _, start, _ = workspace
+    for b0 in range(lo, hi, BLOCK_ROWS):
+        b1 = min(b0 + BLOCK_ROWS, hi)
+        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, workspace)
+        if status != OK:
+            return status, row
+        fill_block(proba_out, b0, b1, 0.0)
+        for i in range(b0, b1):
+            r = i - b0
+            total = 0.0
+            for t in range(start[r], start[r + 1]):
+                total += expv[t]
+            inv = 1.0 / total
+            for t in range(start[r], start[r + 1]):
+                proba_out[i, cols[t]] = expv[t] * inv
+    return OK, -1

@@ -1,0 +1,415 @@
+"""``ClassMask``: which classes are valid in each row, parsed and validated in one place.
+
+Users hold masks as ragged lists of valid class indices, dense boolean ``(n, K)``
+arrays, scipy sparse matrices, or margins carrying a ``-1e30`` offset. ``ClassMask``
+turns each of them, once, into one canonical form (CSR: ``indptr``, ``indices``; each
+row's classes sorted and unique, every row non-empty, every index in ``[0, K)``), and
+everything downstream (losses, adapters, estimators) only ever sees a ``ClassMask``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._kernels.softmax import INVALID_BELOW, INVALID_OFFSET
+
+__all__ = ["ClassMask", "INVALID_OFFSET", "INVALID_BELOW"]
+
+
+class ClassMask:
+    """The valid classes of each of ``n_rows`` rows, out of ``n_classes``.
+
+    Build one with a ``from_*`` constructor or :meth:`full`; the plain constructor takes
+    CSR arrays and validates them. Instances are immutable and picklable.
+
+    Parameters
+    ----------
+    indptr : array-like of int, shape (n_rows + 1,)
+        Row ``i``'s valid classes are ``indices[indptr[i]:indptr[i + 1]]``.
+    indices : array-like of int, shape (nnz,)
+        Valid class indices, strictly increasing within each row.
+    n_classes : int
+        Number of classes ``K``; every index lies in ``[0, K)``.
+
+    Attributes
+    ----------
+    indptr : ndarray of int64, shape (n_rows + 1,)
+    indices : ndarray of int32, shape (nnz,)
+    n_classes : int
+
+    Examples
+    --------
+    >>> mask = ClassMask.from_lists([[0, 2], [1], [0, 1, 2]], n_classes=3)
+    >>> len(mask), mask.n_classes
+    (3, 3)
+    >>> mask.to_dense().astype(int)
+    array([[1, 0, 1],
+           [0, 1, 0],
+           [1, 1, 1]])
+    """
+
+    def __init__(self, indptr: Any, indices: Any, n_classes: int) -> None:
+        n_classes = _check_n_classes(n_classes)
+        indptr = _as_int_array(indptr, "indptr")
+        indices = _as_int_array(indices, "indices")
+        if indptr.ndim != 1 or indptr.size < 1 or indptr[0] != 0:
+            raise ValueError(
+                f"mask: indptr must be 1-D, start at 0 and have n_rows + 1 entries; "
+                f"got shape {indptr.shape} starting at {indptr[:1].tolist()}"
+            )
+        if indices.ndim != 1 or indptr[-1] != indices.size:
+            raise ValueError(
+                f"mask: indptr[-1] must equal len(indices); got {int(indptr[-1])} and {indices.size}"
+            )
+        counts = np.diff(indptr)
+        if (counts < 0).any():
+            row = int(np.flatnonzero(counts < 0)[0])
+            raise ValueError(f"mask: indptr must be non-decreasing; it decreases at row {row}")
+        _check_rows_nonempty(counts)
+        _check_index_range(indices, counts, n_classes)
+        row_ids = np.repeat(np.arange(counts.size), counts)
+        same_row = row_ids[1:] == row_ids[:-1]
+        if (np.diff(indices)[same_row] <= 0).any():
+            row = int(row_ids[1:][same_row & (np.diff(indices) <= 0)][0])
+            raise ValueError(
+                f"mask: the classes of each row must be strictly increasing; row {row} "
+                f"has {indices[indptr[row] : indptr[row + 1]].tolist()} (use from_lists to "
+                f"sort and de-duplicate)"
+            )
+        self._set(indptr, indices, n_classes)
+
+    def _set(self, indptr: np.ndarray, indices: np.ndarray, n_classes: int) -> None:
+        self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+        self.indices = np.ascontiguousarray(indices, dtype=np.int32)
+        self.indptr.flags.writeable = False
+        self.indices.flags.writeable = False
+        self.n_classes = int(n_classes)
+
+    @classmethod
+    def _trusted(cls, indptr: np.ndarray, indices: np.ndarray, n_classes: int) -> ClassMask:
+        """Wrap CSR arrays already known to be canonical (no checks)."""
+        mask = cls.__new__(cls)
+        mask._set(indptr, indices, n_classes)
+        return mask
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_lists(cls, lists: Sequence[Sequence[int]] | np.ndarray, n_classes: int) -> ClassMask:
+        """From each row's valid class indices (ragged lists or arrays, or a 2-D int array).
+
+        Indices within a row may come in any order; duplicates are dropped.
+
+        Parameters
+        ----------
+        lists : sequence of sequences of int, or ndarray of int, shape (n_rows, m)
+            ``lists[i]`` holds the valid classes of row ``i``.
+        n_classes : int
+            Number of classes ``K``.
+
+        Raises
+        ------
+        TypeError
+            If an index is not an integer or a row is not a sequence.
+        ValueError
+            If an index is negative or ``>= n_classes``, or a row is empty.
+        """
+        n_classes = _check_n_classes(n_classes)
+        if isinstance(lists, np.ndarray) and lists.ndim == 2:
+            flat = lists.ravel()
+            counts = np.full(lists.shape[0], lists.shape[1], dtype=np.int64)
+        else:
+            if isinstance(lists, (str, bytes)) or not hasattr(lists, "__len__"):
+                raise TypeError(
+                    f"mask: expected a sequence of per-row class-index lists, got {type(lists).__name__}"
+                )
+            rows = list(lists)
+            counts = np.empty(len(rows), dtype=np.int64)
+            for i, row in enumerate(rows):
+                if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
+                    raise TypeError(
+                        f"mask: row {i} must be a sequence of class indices, got {type(row).__name__} {row!r}"
+                    )
+                counts[i] = len(row)
+            flat = np.asarray(list(itertools.chain.from_iterable(rows)))
+            if flat.size == 0:
+                flat = flat.astype(np.int64)
+        if flat.dtype.kind not in "iu":
+            raise TypeError(
+                f"mask: class indices must be integers, got dtype {flat.dtype} "
+                f"(e.g. {flat.ravel()[:3].tolist()})"
+            )
+        _check_rows_nonempty(counts)
+        _check_index_range(flat, counts, n_classes)
+        flat = flat.astype(np.int64, copy=False)
+        row_ids = np.repeat(np.arange(counts.size), counts)
+        same_row = row_ids[1:] == row_ids[:-1]
+        if not (np.diff(flat)[same_row] > 0).all():  # sort within rows, drop duplicates
+            order = np.lexsort((flat, row_ids))
+            flat, row_ids = flat[order], row_ids[order]
+            keep = np.ones(flat.size, dtype=bool)
+            keep[1:] = (flat[1:] != flat[:-1]) | (row_ids[1:] != row_ids[:-1])
+            flat, row_ids = flat[keep], row_ids[keep]
+            counts = np.bincount(row_ids, minlength=counts.size)
+        return cls._trusted(_indptr(counts), flat, n_classes)
+
+    @classmethod
+    def from_dense(cls, dense: Any) -> ClassMask:
+        """From a dense ``(n_rows, n_classes)`` array: True (or 1) marks a valid class.
+
+        Raises
+        ------
+        TypeError
+            If the array is not boolean or numeric.
+        ValueError
+            If it is not 2-D, holds values other than 0/1, or a row has no valid class.
+        """
+        dense = np.asarray(dense)
+        if dense.ndim != 2:
+            raise ValueError(f"mask: a dense mask must be 2-D (n_rows, n_classes); got shape {dense.shape}")
+        if dense.dtype != bool:
+            if dense.dtype.kind not in "iuf":
+                raise TypeError(f"mask: a dense mask must be boolean or 0/1; got dtype {dense.dtype}")
+            bad = (dense != 0) & (dense != 1)
+            if bad.any():
+                row, col = np.argwhere(bad)[0]
+                raise ValueError(
+                    f"mask: a dense mask must be boolean or 0/1; got {dense[row, col]!r} "
+                    f"at row {row}, class {col}"
+                )
+            dense = dense == 1
+        _check_n_classes(dense.shape[1])
+        counts = np.count_nonzero(dense, axis=1).astype(np.int64)
+        _check_rows_nonempty(counts)
+        _, cols = np.nonzero(dense)
+        return cls._trusted(_indptr(counts), cols, dense.shape[1])
+
+    @classmethod
+    def from_csr(cls, matrix: Any) -> ClassMask:
+        """From a scipy sparse ``(n_rows, n_classes)`` matrix or array.
+
+        Stored entries with a nonzero value are valid classes; explicit zeros are not.
+        """
+        if not hasattr(matrix, "tocsr") or not hasattr(matrix, "shape"):
+            raise TypeError(f"mask: expected a scipy sparse matrix, got {type(matrix).__name__}")
+        csr = matrix.tocsr(copy=True)
+        if len(csr.shape) != 2:
+            raise ValueError(f"mask: a sparse mask must be 2-D; got shape {csr.shape}")
+        csr.sum_duplicates()
+        csr.eliminate_zeros()
+        csr.sort_indices()
+        counts = np.diff(csr.indptr).astype(np.int64)
+        _check_n_classes(csr.shape[1])
+        _check_rows_nonempty(counts)
+        return cls._trusted(_indptr(counts), csr.indices, csr.shape[1])
+
+    @classmethod
+    def full(cls, n_rows: int, n_classes: int) -> ClassMask:
+        """Every class valid in every row: the ordinary multiclass problem."""
+        n_classes = _check_n_classes(n_classes)
+        if not isinstance(n_rows, numbers.Integral) or n_rows < 0:
+            raise ValueError(f"mask: n_rows must be a non-negative integer; got {n_rows!r}")
+        indices = np.tile(np.arange(n_classes, dtype=np.int32), int(n_rows))
+        return cls._trusted(np.arange(0, (n_rows + 1) * n_classes, n_classes), indices, n_classes)
+
+    @classmethod
+    def from_margin(cls, raw: Any) -> ClassMask:
+        """From margins carrying an offset: class ``j`` of row ``i`` is valid iff
+        ``raw[i, j] > -1e29`` (see :meth:`margin_offset`).
+
+        Raises
+        ------
+        ValueError
+            If ``raw`` is not 2-D, holds NaN or infinity, or a row has no valid class.
+        """
+        raw = np.asarray(raw)
+        if raw.ndim != 2:
+            raise ValueError(f"raw_prediction: expected 2-D (n_samples, n_classes); got shape {raw.shape}")
+        finite = np.isfinite(raw)
+        if not finite.all():
+            row = int(np.argwhere(~finite)[0, 0])
+            raise ValueError(
+                f"raw_prediction: row {row} has a non-finite margin (NaN or inf); mark "
+                f"invalid classes with the finite offset {INVALID_OFFSET:g}, not -inf"
+            )
+        return cls.from_dense(raw > INVALID_BELOW)
+
+    @classmethod
+    def coerce(cls, mask: Any, n_classes: int | None = None) -> ClassMask:
+        """Any supported mask format as a ``ClassMask`` (a ``ClassMask`` is returned as is).
+
+        A ``ClassMask``; a scipy sparse matrix; a 2-D ndarray, read as a dense boolean
+        or 0/1 mask; or per-row lists of class indices (which need ``n_classes``; for a
+        2-D array of indices call :meth:`from_lists`).
+        """
+        if isinstance(mask, ClassMask):
+            out = mask
+        elif hasattr(mask, "tocsr"):
+            out = cls.from_csr(mask)
+        elif isinstance(mask, np.ndarray) and mask.ndim == 2:
+            out = cls.from_dense(mask)
+        else:
+            if n_classes is None:
+                raise ValueError(
+                    "mask: per-row lists of class indices need n_classes; pass "
+                    "ClassMask.from_lists(lists, n_classes) or a dense boolean array"
+                )
+            out = cls.from_lists(mask, n_classes)
+        if n_classes is not None and out.n_classes != n_classes:
+            raise ValueError(f"mask: expected {n_classes} classes, got a mask of {out.n_classes}")
+        return out
+
+    # ------------------------------------------------------------------ queries
+    def __len__(self) -> int:
+        return self.indptr.size - 1
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return len(self)
+
+    @property
+    def n_valid(self) -> np.ndarray:
+        """(n_rows,) int64: the number of valid classes in each row."""
+        return np.diff(self.indptr)
+
+    @property
+    def is_full(self) -> bool:
+        """Whether every class is valid in every row."""
+        return self.indices.size == len(self) * self.n_classes
+
+    def _row_ids(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self)), self.n_valid)
+
+    def to_dense(self) -> np.ndarray:
+        """(n_rows, n_classes) bool array, True on valid classes."""
+        dense = np.zeros((len(self), self.n_classes), dtype=bool)
+        dense[self._row_ids(), self.indices] = True
+        return dense
+
+    def to_csr(self) -> Any:
+        """A ``scipy.sparse.csr_array`` of shape (n_rows, n_classes) with True on valid classes."""
+        from scipy import sparse
+
+        data = np.ones(self.indices.size, dtype=bool)
+        return sparse.csr_array(
+            (data, self.indices.copy(), self.indptr.copy()), shape=(len(self), self.n_classes)
+        )
+
+    def margin_offset(self, dtype: Any = np.float32, order: str = "C") -> np.ndarray:
+        """(n_rows, n_classes) array: 0 on valid classes, ``-1e30`` on invalid ones.
+
+        Added to the margins (XGBoost ``base_margin``, LightGBM ``init_score``), the offset
+        makes the backends' own softmax ignore invalid classes, and lets any objective or
+        metric recover the mask as ``raw > -1e29``.
+        """
+        offset = np.full((len(self), self.n_classes), INVALID_OFFSET, dtype=dtype, order=order)
+        offset[self._row_ids(), self.indices] = 0
+        return offset
+
+    def take(self, rows: Any) -> ClassMask:
+        """The mask of a subset of rows (integer indices, a boolean mask or a slice)."""
+        rows = np.arange(len(self))[rows] if isinstance(rows, slice) else np.asarray(rows)
+        if rows.dtype == bool:
+            if rows.shape != (len(self),):
+                raise ValueError(f"rows: boolean selector must have shape ({len(self)},); got {rows.shape}")
+            rows = np.flatnonzero(rows)
+        if rows.dtype.kind not in "iu":
+            raise TypeError(
+                f"rows: expected integer indices, a boolean mask or a slice; got dtype {rows.dtype}"
+            )
+        rows = rows.ravel()
+        if rows.size and (rows.min() < -len(self) or rows.max() >= len(self)):
+            raise IndexError(f"rows: index out of range for a mask of {len(self)} rows")
+        rows = np.where(rows < 0, rows + len(self), rows)
+        counts = self.n_valid[rows]
+        indptr = _indptr(counts)
+        starts = np.repeat(self.indptr[:-1][rows] - indptr[:-1], counts)
+        indices = self.indices[starts + np.arange(indptr[-1])]
+        return ClassMask._trusted(indptr, indices, self.n_classes)
+
+    def contains(self, y: Any) -> np.ndarray:
+        """(n_rows,) bool: whether label ``y[i]`` is a valid class of row ``i``."""
+        y = np.asarray(y)
+        if y.shape != (len(self),):
+            raise ValueError(f"y: expected shape ({len(self)},) to match the mask; got {y.shape}")
+        if y.dtype.kind not in "iuf" or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
+            raise ValueError("y: labels must be integer class indices")
+        y = y.astype(np.int64)
+        inside = (y >= 0) & (y < self.n_classes)
+        keys = self._row_ids() * self.n_classes + self.indices  # ascending
+        wanted = np.arange(len(self)) * self.n_classes + np.clip(y, 0, self.n_classes - 1)
+        pos = np.minimum(np.searchsorted(keys, wanted), max(keys.size - 1, 0))
+        return inside & (keys[pos] == wanted) if keys.size else np.zeros(len(self), dtype=bool)
+
+    def check_rows(self, n_rows: int, what: str = "the data") -> None:
+        """Raise ``ValueError`` unless the mask has ``n_rows`` rows."""
+        if len(self) != n_rows:
+            raise ValueError(f"mask: has {len(self)} rows but {what} has {n_rows}; they must match")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ClassMask):
+            return NotImplemented
+        return (
+            self.n_classes == other.n_classes
+            and np.array_equal(self.indptr, other.indptr)
+            and np.array_equal(self.indices, other.indices)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        mean = self.indices.size / len(self) if len(self) else 0.0
+        return f"ClassMask(n_rows={len(self)}, n_classes={self.n_classes}, mean_valid={mean:.3g})"
+
+    def __getstate__(self) -> dict:
+        return {
+            "indptr": np.array(self.indptr),
+            "indices": np.array(self.indices),
+            "n_classes": self.n_classes,
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self._set(state["indptr"], state["indices"], state["n_classes"])
+
+
+def _indptr(counts: np.ndarray) -> np.ndarray:
+    indptr = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return indptr
+
+
+def _check_n_classes(n_classes: Any) -> int:
+    if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
+        raise TypeError(f"mask: n_classes must be an integer; got {type(n_classes).__name__}")
+    if n_classes < 1:
+        raise ValueError(f"mask: n_classes must be >= 1; got {n_classes}")
+    return int(n_classes)
+
+
+def _as_int_array(values: Any, name: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"mask: {name} must hold integers; got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+def _check_rows_nonempty(counts: np.ndarray) -> None:
+    if (counts == 0).any():
+        row = int(np.flatnonzero(counts == 0)[0])
+        raise ValueError(f"mask: row {row} has no valid class; every row needs at least one")
+
+
+def _check_index_range(flat: np.ndarray, counts: np.ndarray, n_classes: int) -> None:
+    bad = (flat < 0) | (flat >= n_classes)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        row = int(np.searchsorted(np.cumsum(counts), pos, side="right"))
+        raise ValueError(
+            f"mask: class index {int(flat[pos])} in row {row} is out of range; expected "
+            f"0 <= index < n_classes={n_classes}"
+        )

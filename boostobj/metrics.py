@@ -1,0 +1,65 @@
+"""Masked evaluation metrics on margins: what the adapters' eval metrics compute.
+
+Both take margins (not probabilities) and, like the losses, read each row's valid
+classes from ``mask`` or, when it is ``None``, from the margins (``<= -1e29`` is
+invalid). Weighted means use ``sample_weight`` only (not class weights).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _inputs
+from ._kernels import multiclass as _mk
+from .losses import masked_softmax
+
+__all__ = ["masked_log_loss", "masked_error_rate"]
+
+
+def masked_log_loss(
+    y_true: Any, raw_prediction: Any, *, mask: Any = None, sample_weight: Any = None
+) -> float:
+    """Weighted mean of ``-log p_{i, y_i}`` with ``p`` the softmax over valid classes.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+    raw_prediction : array-like of shape (n, K)
+        Margins (offsets included).
+    mask : ClassMask or mask-like, optional
+    sample_weight : array-like of shape (n,), optional
+    """
+    batch = _inputs.multiclass_batch(y_true, raw_prediction, None, mask)
+    per_row = np.empty(batch.n_rows)
+    batch.run(
+        _mk.softmax_loss,
+        batch.raw,
+        batch.y,
+        batch.weight,
+        batch.indptr,
+        batch.indices,
+        batch.from_margin,
+        per_row,
+    )
+    return _weighted_mean(per_row, sample_weight)
+
+
+def masked_error_rate(
+    y_true: Any, raw_prediction: Any, *, mask: Any = None, sample_weight: Any = None
+) -> float:
+    """Weighted fraction of rows whose most probable valid class is not the label."""
+    proba = masked_softmax(raw_prediction, mask=mask)
+    y = _inputs.check_labels(y_true, proba.shape[0], proba.shape[1])
+    return _weighted_mean((proba.argmax(axis=1) != y).astype(np.float64), sample_weight)
+
+
+def _weighted_mean(values: np.ndarray, sample_weight: Any) -> float:
+    w = _inputs.check_sample_weight(sample_weight, values.size)
+    if w is None:
+        return float(values.mean()) if values.size else float("nan")
+    total = w.sum()
+    if total <= 0:
+        raise ValueError("sample_weight: the total weight is 0; the weighted mean is undefined")
+    return float(np.dot(values, w) / total)

@@ -1,0 +1,91 @@
+"""``predict_proba`` for trained XGBoost and LightGBM boosters, with masks."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+from ._adapters import margin_init
+from ._inputs import n_rows_of
+from .losses import BinaryLogLoss, masked_softmax
+
+__all__ = ["predict_proba", "predict_margin"]
+
+
+def predict_margin(
+    booster: Any, data: Any, *, mask: Any = None, init_score: Any = None, **predict_kwargs: Any
+) -> np.ndarray:
+    """The margins a booster was trained on, offset and intercept included.
+
+    Parameters
+    ----------
+    booster : xgboost.Booster or lightgbm.Booster
+    data : array-like of shape (n, n_features), or an xgboost.DMatrix
+        Raw features get the start margins that :func:`boostobj.xgboost_dmatrix` /
+        :func:`boostobj.lightgbm_dataset` would give them for the same ``mask`` and
+        ``init_score``. A DMatrix is used as is, with its own ``base_margin`` (or
+        XGBoost's ``base_score`` when it has none: pass ``xgboost.DMatrix(X)`` for a
+        model trained by a built-in objective on a DMatrix without ``base_margin``).
+    mask, init_score
+        As given to the data set the booster was trained on.
+    **predict_kwargs
+        Passed to the booster's ``predict`` (e.g. ``iteration_range=``, ``num_iteration=``).
+
+    Returns
+    -------
+    ndarray of shape (n, K), or (n,) for a one-margin (binary) model
+    """
+    backend = _backend_of(booster)
+    if backend == "xgboost":
+        import xgboost
+
+        if isinstance(data, xgboost.DMatrix):
+            if init_score is not None:
+                raise ValueError(
+                    "init_score: a DMatrix carries its own base_margin; pass raw features, or "
+                    "build the DMatrix with xgboost_dmatrix(..., init_score=...)"
+                )
+            return booster.predict(data, output_margin=True, **predict_kwargs)
+        start = margin_init(mask, init_score, n_rows_of(data), np.float32)
+        dmatrix = xgboost.DMatrix(data, base_margin=start)
+        return booster.predict(dmatrix, output_margin=True, **predict_kwargs)
+    if hasattr(data, "construct") and hasattr(data, "get_label"):
+        raise TypeError("data: LightGBM predicts from features (array, DataFrame), not from a Dataset")
+    raw = booster.predict(data, raw_score=True, **predict_kwargs)
+    start = margin_init(mask, init_score, raw.shape[0], np.float64)
+    return raw if start is None else raw + start.reshape(raw.shape)
+
+
+def predict_proba(
+    booster: Any, data: Any, *, mask: Any = None, init_score: Any = None, **predict_kwargs: Any
+) -> np.ndarray:
+    """Class probabilities of a booster, 0 on invalid classes, rows summing to 1.
+
+    Works for ``xgboost.Booster`` and ``lightgbm.Booster`` trained with boostobj's
+    objectives or with the built-in ones on masked margins. Parameters as in
+    :func:`predict_margin`; ``mask=None`` reads the valid classes from the margins
+    (a DMatrix's ``base_margin`` offset), or takes all classes.
+
+    Returns
+    -------
+    ndarray of shape (n, K), float64; (n, 2) for a one-margin (binary) model.
+    """
+    raw = predict_margin(booster, data, mask=mask, init_score=init_score, **predict_kwargs)
+    if raw.ndim == 1 or raw.shape[1] == 1:
+        return BinaryLogLoss().predict_proba(raw, mask=mask)
+    return masked_softmax(raw, mask=mask)
+
+
+def _backend_of(booster: Any) -> str:
+    xgboost = sys.modules.get("xgboost")
+    if xgboost is not None and isinstance(booster, xgboost.Booster):
+        return "xgboost"
+    lightgbm = sys.modules.get("lightgbm")
+    if lightgbm is not None and isinstance(booster, lightgbm.Booster):
+        return "lightgbm"
+    raise TypeError(
+        f"booster: expected an xgboost.Booster or a lightgbm.Booster, got {type(booster).__name__} "
+        f"(for an XGBClassifier/LGBMClassifier pass model.get_booster() / model.booster_)"
+    )
