@@ -1,0 +1,108 @@
+"""Training time with boostobj's objective against the built-in objective producing the same model.
+
+The built-in contender is XGBoost's ``multi:softprob`` / LightGBM's ``multiclass`` on the
+same data with the mask as a ``-1e30`` margin offset: pure C++, and the same model as
+boostobj's conditional objective (their probabilities are compared, ``max |dp|``).
+Contenders run interleaved (A, B, A, B, ...) so that machine noise hits both alike; the
+reported ratio is the median of the per-pair ratios.
+
+    python bench/bench_training.py                 # n = 200,000, K = 24, 20 rounds, depth 6
+    python bench/bench_training.py --backend xgboost --rows 50000 --pairs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+import boostobj
+from boostobj.datasets import make_transition_data
+
+
+def train_xgboost(X, y, mask, args, objective, threads):
+    import xgboost as xgb
+
+    params = {
+        "num_class": mask.n_classes, "tree_method": "hist", "max_depth": args.depth, "eta": 0.3,
+        "base_score": 0.5, "disable_default_eval_metric": 1, "nthread": args.nthread,
+    }  # fmt: skip
+    dtrain = boostobj.xgboost_dmatrix(X, y, mask=mask)
+    boostobj.set_num_threads(threads)
+    start = time.perf_counter()
+    if objective == "builtin":
+        booster = xgb.train({**params, "objective": "multi:softprob"}, dtrain, args.rounds)
+    else:
+        booster = xgb.train(params, dtrain, args.rounds, obj=boostobj.xgboost_objective())
+    seconds = time.perf_counter() - start
+    boostobj.set_num_threads(1)
+    return seconds, boostobj.predict_proba(booster, X[:20000], mask=mask.take(np.arange(min(20000, len(y)))))
+
+
+def train_lightgbm(X, y, mask, args, objective, threads):
+    import lightgbm as lgb
+
+    params = {
+        "num_class": mask.n_classes, "max_depth": args.depth, "num_leaves": 2**args.depth - 1,
+        "learning_rate": 0.3, "verbose": -1, "num_threads": args.nthread,
+    }  # fmt: skip
+    dtrain = boostobj.lightgbm_dataset(X, y, mask=mask, params={"verbose": -1})
+    dtrain.construct()
+    boostobj.set_num_threads(threads)
+    start = time.perf_counter()
+    obj = "multiclass" if objective == "builtin" else boostobj.lightgbm_objective()
+    booster = lgb.train({**params, "objective": obj}, dtrain, args.rounds)
+    seconds = time.perf_counter() - start
+    boostobj.set_num_threads(1)
+    return seconds, boostobj.predict_proba(booster, X[:20000], mask=mask.take(np.arange(min(20000, len(y)))))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=["xgboost", "lightgbm", "both"], default="both")
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--classes", type=int, default=24)
+    parser.add_argument("--valid", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--depth", type=int, default=6)
+    parser.add_argument("--nthread", type=int, default=2)
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved repetitions")
+    parser.add_argument("--json", help="write the results to this file")
+    args = parser.parse_args(argv)
+    X, y, mask = make_transition_data(args.rows, args.classes, args.valid, n_features=10, random_state=0)
+    backends = ["xgboost", "lightgbm"] if args.backend == "both" else [args.backend]
+    contenders = [("built-in, -1e30 offset", "builtin", 1), ("boostobj, 1 thread", "boostobj", 1),
+                  ("boostobj, 2 threads", "boostobj", 2)]  # fmt: skip
+    report = {"command": "python bench/bench_training.py " + " ".join(argv or sys.argv[1:]),
+              "date": time.strftime("%Y-%m-%d"), "args": vars(args), "results": {}}  # fmt: skip
+    for backend in backends:
+        train = train_xgboost if backend == "xgboost" else train_lightgbm
+        train(X[:2000], y[:2000], mask.take(np.arange(2000)), args, "boostobj", 1)  # compile/warm up
+        times = {name: [] for name, _, _ in contenders}
+        proba = {}
+        for _ in range(args.pairs):
+            for name, objective, threads in contenders:
+                seconds, proba[name] = train(X, y, mask, args, objective, threads)
+                times[name].append(seconds)
+        base = np.array(times[contenders[0][0]])
+        print(f"\n{backend}: n={args.rows:,} K={args.classes} valid={args.valid} rounds={args.rounds} "
+              f"depth={args.depth} nthread={args.nthread}, {args.pairs} interleaved runs")  # fmt: skip
+        print(f"{'contender':28s} {'median s':>9s} {'ratio':>7s} {'max|dp|':>9s}")
+        rows = {}
+        for name, _, _ in contenders:
+            t = np.array(times[name])
+            ratio = float(np.median(t / base))
+            dp = float(np.abs(proba[name] - proba[contenders[0][0]]).max())
+            rows[name] = {"seconds": t.tolist(), "median_ratio": ratio, "max_dp": dp}
+            print(f"{name:28s} {np.median(t):9.2f} {ratio:7.3f} {dp:9.1e}")
+        report["results"][backend] = rows
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(report, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

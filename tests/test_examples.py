@@ -1,0 +1,23 @@
+"""Every script in examples/ runs (small sizes), so examples never rot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
+# Small sizes so the smoke test stays quick; every example accepts these options.
+SMALL = {"transition_model.py": ["--rows", "2000", "--rounds", "5"]}
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(script):
+    assert script.name in SMALL, f"add small-size options for {script.name} to SMALL"
+    result = subprocess.run(
+        [sys.executable, str(script), *SMALL[script.name]], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip(), "an example should print its results"

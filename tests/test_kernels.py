@@ -1,0 +1,306 @@
+"""Kernels and losses against slow references, finite differences and properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import boostobj
+from boostobj import BinaryLogLoss, ClassMask, SoftmaxLoss
+from boostobj._kernels.fastexp import exp_nonpositive
+
+from . import reference as ref
+from .strategies import masked_problems
+
+CONVENTIONS = {"exact": (1.0, 1e-16), "xgboost": (2.0, 1e-16)}
+
+
+def _conventions(k):
+    return {**CONVENTIONS, "lightgbm": (k / (k - 1.0), 0.0)}
+
+
+def _assert_loss_close(actual, desired, weight):
+    """log-sum-exp is accurate to a few ulps of its argument (~1): an absolute bound for tiny losses."""
+    bound = 1e-12 * np.abs(desired) + 4e-16 * (1 + weight)
+    assert np.all(np.abs(actual - desired) <= bound), np.max(np.abs(actual - desired) - bound)
+
+
+def _layout(raw, dtype, order):
+    return np.asarray(raw, dtype=dtype, order=order)
+
+
+# ----------------------------------------------------------------------------- fastexp
+def _fast_exp(x):
+    out = np.array(x, dtype=np.float64)
+    exp_nonpositive(out, np.empty(out.size, np.int64), out.size)
+    return out
+
+
+def test_fastexp_within_one_ulp_of_numpy():
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            -rng.exponential(1.0, 20000),
+            -rng.uniform(0, 708, 20000),
+            -np.logspace(-300, 2.85, 2000),
+            -np.arange(0, 708) * np.log(2),  # exact multiples of ln2: 2**k boundaries
+        ]
+    )
+    x = x[x >= -708]
+    got, want = _fast_exp(x), np.exp(x)
+    ulp = np.spacing(want)
+    assert np.max(np.abs(got - want) / ulp) <= 1.0
+
+
+def test_fastexp_edge_values():
+    x = np.array([0.0, -0.0, -1e-300, -708.0, -708.0001, -745.2, -1e4, -1e30, -np.inf])
+    got = _fast_exp(x)
+    assert got[0] == 1.0 and got[1] == 1.0 and got[2] == 1.0
+    assert got[3] == pytest.approx(np.exp(-708.0), rel=1e-15)
+    assert (got[4:] == 0.0).all()
+
+
+# ----------------------------------------------------------------------------- softmax
+@settings(max_examples=60, deadline=None)
+@given(problem=masked_problems(), dtype=st.sampled_from([np.float32, np.float64]),
+       order=st.sampled_from("CF"), from_margin=st.booleans())  # fmt: skip
+def test_softmax_grad_hess_loss_match_reference(problem, dtype, order, from_margin):
+    valid, raw, y, weight = problem
+    raw = _layout(raw, dtype, order)
+    exact = raw.astype(np.float64)  # float32 -> float64 is exact: the reference sees the same numbers
+    if from_margin:
+        raw = _layout(raw + ClassMask.from_dense(valid).margin_offset(dtype), dtype, order)
+        mask = None
+    else:
+        mask = ClassMask.from_dense(valid)
+    k = valid.shape[1]
+    proba = SoftmaxLoss().predict_proba(raw, mask=mask)
+    np.testing.assert_allclose(proba, ref.softmax(exact, valid), rtol=1e-13, atol=1e-300)
+    assert (proba[~valid] == 0).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-13)
+    for name, (scale, floor) in _conventions(k).items():
+        grad, hess = SoftmaxLoss(hessian=name).gradient_hessian(y, raw, sample_weight=weight, mask=mask)
+        assert grad.dtype == dtype and hess.dtype == dtype
+        assert grad.flags.f_contiguous if order == "F" else grad.flags.c_contiguous
+        g_ref, h_ref = ref.softmax_grad_hess(y, exact, valid, weight, scale, floor)
+        tol = 1e-13 if dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(grad, g_ref, rtol=tol, atol=tol * np.abs(weight).max(initial=1))
+        np.testing.assert_allclose(hess, h_ref, rtol=tol, atol=tol * np.abs(weight).max(initial=1))
+        assert (grad[~valid] == 0).all()
+        assert (hess[~valid] == np.asarray(floor, dtype)).all()
+    loss = SoftmaxLoss().loss(y, raw, sample_weight=weight, mask=mask)
+    _assert_loss_close(loss, ref.softmax_loss(y, exact, valid, weight), weight)
+
+
+@settings(max_examples=40, deadline=None)
+@given(problem=masked_problems(), shift=st.floats(-1e3, 1e3))
+def test_adding_a_constant_to_valid_margins_changes_nothing(problem, shift):
+    valid, raw, y, weight = problem
+    mask = ClassMask.from_dense(valid)
+    row_shift = shift * np.linspace(-1, 1, raw.shape[0])[:, None]
+    loss = SoftmaxLoss(hessian="exact")
+    g0, h0 = loss.gradient_hessian(y, raw, sample_weight=weight, mask=mask)
+    g1, h1 = loss.gradient_hessian(y, raw + row_shift, sample_weight=weight, mask=mask)
+    # the shift moves margins by up to 1e3: their rounding moves p by ~1e3 * 1e-16 relative
+    np.testing.assert_allclose(g1, g0, atol=1e-11 * (1 + weight.max()))
+    np.testing.assert_allclose(h1, h0, atol=1e-11 * (1 + weight.max()))
+    np.testing.assert_allclose(
+        loss.predict_proba(raw + row_shift, mask=mask), loss.predict_proba(raw, mask=mask), atol=1e-11
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(problem=masked_problems(scale=1e4), dtype=st.sampled_from([np.float32, np.float64]))
+def test_extreme_margins_give_finite_exact_results(problem, dtype):
+    valid, raw, y, weight = problem
+    raw = raw.astype(dtype)
+    mask = ClassMask.from_dense(valid)
+    loss = SoftmaxLoss(hessian="exact")
+    grad, hess = loss.gradient_hessian(y, raw, sample_weight=weight, mask=mask)
+    values = loss.loss(y, raw, sample_weight=weight, mask=mask)
+    proba = loss.predict_proba(raw, mask=mask)
+    assert np.isfinite(grad).all() and np.isfinite(hess).all() and np.isfinite(values).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    exact = raw.astype(np.float64)
+    _assert_loss_close(values, ref.softmax_loss(y, exact, valid, weight), weight)
+
+
+def test_single_valid_class_row_has_zero_gradient_and_floor_hessian():
+    mask = ClassMask.from_lists([[2], [0, 1, 2]], n_classes=3)
+    raw = np.array([[5.0, -3.0, 1.0], [0.0, 0.0, 0.0]])
+    for name, (_, floor) in _conventions(3).items():
+        grad, hess = SoftmaxLoss(hessian=name).gradient_hessian([2, 0], raw, mask=mask)
+        assert (grad[0] == 0).all()
+        assert (hess[0] == floor).all()
+    proba = SoftmaxLoss().predict_proba(raw, mask=mask)
+    assert proba[0].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_margin_mode_equals_csr_mode_on_offset_margins():
+    rng = np.random.default_rng(3)
+    valid = rng.random((500, 7)) < 0.4
+    valid[np.arange(500), rng.integers(0, 7, 500)] = True
+    mask = ClassMask.from_dense(valid)
+    raw = rng.normal(size=(500, 7)).astype(np.float32)
+    y = np.array([rng.choice(np.flatnonzero(r)) for r in valid])
+    loss = SoftmaxLoss(hessian="xgboost")
+    with_offset = raw + mask.margin_offset()
+    a = loss.gradient_hessian(y, raw, mask=mask)
+    b = loss.gradient_hessian(y, with_offset)  # mask read from the margins
+    c = loss.gradient_hessian(y, with_offset, mask=mask)  # both
+    for x, z in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, z)
+    for x, z in zip(a, c, strict=True):
+        np.testing.assert_array_equal(x, z)
+
+
+def test_caller_supplied_outputs_any_dtype_and_order():
+    rng = np.random.default_rng(4)
+    raw = np.asfortranarray(rng.normal(size=(50, 4)))
+    y = rng.integers(0, 4, 50)
+    want_g, want_h = SoftmaxLoss(hessian="lightgbm").gradient_hessian(y, raw)
+    g = np.empty((50, 4), np.float32, order="F")
+    h = np.empty((50, 4), np.float32, order="F")
+    out = SoftmaxLoss(hessian="lightgbm").gradient_hessian(y, raw, gradient_out=g, hessian_out=h)
+    assert out[0] is g and out[1] is h
+    np.testing.assert_array_equal(g, want_g.astype(np.float32))
+    np.testing.assert_array_equal(h, want_h.astype(np.float32))
+
+
+# ----------------------------------------------------------------------------- finite differences
+def _fd_gradient(loss_fn, raw, eps=1e-5):
+    """Central differences of per-row losses, one class column at a time: (n, K)."""
+    grad = np.empty_like(raw)
+    for j in range(raw.shape[1]):
+        step = np.zeros_like(raw)
+        step[:, j] = eps
+        grad[:, j] = (loss_fn(raw + step) - loss_fn(raw - step)) / (2 * eps)
+    return grad
+
+
+@settings(max_examples=40, deadline=None)
+@given(problem=masked_problems(scale=6.0))
+def test_gradient_and_exact_hessian_match_finite_differences(problem):
+    valid, raw, y, weight = problem
+    mask = ClassMask.from_dense(valid)
+    loss = SoftmaxLoss(hessian="exact", hessian_floor=0.0)
+    grad, hess = loss.gradient_hessian(y, raw, sample_weight=weight, mask=mask)
+    fd_grad = _fd_gradient(lambda r: loss.loss(y, r, sample_weight=weight, mask=mask), raw)
+    np.testing.assert_allclose(grad, fd_grad, atol=1e-7 * (1 + weight.max()))
+    fd_hess = np.empty_like(raw)
+    for j in range(raw.shape[1]):
+        step = np.zeros_like(raw)
+        step[:, j] = 1e-5
+        g_plus = loss.gradient_hessian(y, raw + step, sample_weight=weight, mask=mask)[0][:, j]
+        g_minus = loss.gradient_hessian(y, raw - step, sample_weight=weight, mask=mask)[0][:, j]
+        fd_hess[:, j] = (g_plus - g_minus) / 2e-5
+    np.testing.assert_allclose(hess, fd_hess, atol=1e-7 * (1 + weight.max()))
+
+
+def test_class_weights_multiply_the_rows_of_their_class():
+    rng = np.random.default_rng(5)
+    raw = rng.normal(size=(40, 3))
+    y = rng.integers(0, 3, 40)
+    sw = rng.uniform(0, 2, 40)
+    cw = np.array([0.5, 2.0, 3.0])
+    base = SoftmaxLoss(hessian="exact")
+    weighted = SoftmaxLoss(hessian="exact", class_weight=cw)
+    as_dict = SoftmaxLoss(hessian="exact", class_weight={0: 0.5, 1: 2.0, 2: 3.0})
+    g0, h0 = base.gradient_hessian(y, raw, sample_weight=sw * cw[y])
+    for loss in (weighted, as_dict):
+        g1, h1 = loss.gradient_hessian(y, raw, sample_weight=sw)
+        np.testing.assert_allclose(g1, g0, rtol=1e-15)
+        np.testing.assert_allclose(h1, h0, rtol=1e-15)
+    balanced = SoftmaxLoss(hessian="exact", class_weight="balanced")
+    counts = np.bincount(y, weights=sw, minlength=3)
+    expected = counts.sum() / (3 * counts)
+    np.testing.assert_allclose(
+        balanced.loss(y, raw, sample_weight=sw), base.loss(y, raw, sample_weight=sw * expected[y]), rtol=1e-14
+    )
+
+
+# ----------------------------------------------------------------------------- binary
+@settings(max_examples=40, deadline=None)
+@given(
+    raw=st.lists(st.floats(-50, 50), min_size=1, max_size=30),
+    data=st.data(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_binary_logloss_matches_reference(raw, data, dtype):
+    raw = np.array(raw, dtype=dtype)
+    n = raw.size
+    y = np.array(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    w = np.array(data.draw(st.lists(st.floats(0, 5), min_size=n, max_size=n)))
+    loss = BinaryLogLoss(pos_weight=2.5)
+    eff = w * np.where(y == 1, 2.5, 1.0)
+    grad, hess = loss.gradient_hessian(y, raw, sample_weight=w)
+    g_ref, h_ref = ref.logloss_grad_hess(y, raw.astype(np.float64), eff, 1e-16)
+    tol = 1e-13 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(grad, g_ref, rtol=tol, atol=tol)
+    np.testing.assert_allclose(hess, h_ref, rtol=tol, atol=tol)
+    values = loss.loss(y, raw, sample_weight=w)
+    np.testing.assert_allclose(values, ref.logloss(y, raw.astype(np.float64), eff), rtol=1e-12, atol=1e-12)
+    proba = loss.predict_proba(raw)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_binary_gradient_hessian_match_finite_differences():
+    rng = np.random.default_rng(6)
+    raw = rng.normal(scale=3, size=200)
+    y = rng.integers(0, 2, 200)
+    w = rng.uniform(0, 3, 200)
+    loss = BinaryLogLoss(class_weight={0: 1.5, 1: 0.5}, hessian_floor=0.0)
+    grad, hess = loss.gradient_hessian(y, raw, sample_weight=w)
+    eps = 1e-5
+    fd_grad = loss.loss(y, raw + eps, sample_weight=w) - loss.loss(y, raw - eps, sample_weight=w)
+    fd_grad /= 2 * eps
+    fd_hess = (
+        loss.gradient_hessian(y, raw + eps, sample_weight=w)[0]
+        - loss.gradient_hessian(y, raw - eps, sample_weight=w)[0]
+    ) / (2 * eps)
+    np.testing.assert_allclose(grad, fd_grad, atol=1e-8)
+    np.testing.assert_allclose(hess, fd_hess, atol=1e-8)
+
+
+def test_binary_extreme_margins():
+    raw = np.array([-1e4, -800.0, 0.0, 800.0, 1e4])
+    y = np.array([1, 0, 1, 1, 0])
+    loss = BinaryLogLoss()
+    values = loss.loss(y, raw)
+    np.testing.assert_allclose(values, [1e4, 0.0, np.log(2), 0.0, 1e4], rtol=1e-15)
+    grad, hess = loss.gradient_hessian(y, raw)
+    np.testing.assert_allclose(grad, [-1.0, 0.0, -0.5, 0.0, 1.0])
+    assert (hess >= 1e-16).all()
+
+
+# ----------------------------------------------------------------------------- threads
+def test_threaded_calls_equal_single_threaded_and_report_the_first_bad_row():
+    rng = np.random.default_rng(7)
+    n, k = 40_000, 9  # enough entries to split across threads
+    valid = rng.random((n, k)) < 0.5
+    valid[np.arange(n), rng.integers(0, k, n)] = True
+    mask = ClassMask.from_dense(valid)
+    raw = rng.normal(size=(n, k)).astype(np.float32)
+    y = np.array([rng.choice(np.flatnonzero(r)) for r in valid[:n]])
+    loss = SoftmaxLoss(hessian="xgboost")
+    single = loss.gradient_hessian(y, raw, mask=mask)
+    before = boostobj.get_num_threads()
+    try:
+        boostobj.set_num_threads(3)
+        multi = loss.gradient_hessian(y, raw, mask=mask)
+        bad = raw.copy()
+        bad[[35_000, 30_001]] = np.nan
+        with pytest.raises(ValueError, match="row 30001 has a NaN"):
+            loss.gradient_hessian(y, bad, mask=mask)
+    finally:
+        boostobj.set_num_threads(before)
+    for a, b in zip(single, multi, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_set_num_threads_rejects_bad_values():
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="positive integer"):
+            boostobj.set_num_threads(bad)
