@@ -142,18 +142,12 @@ def margin_init(mask: Any, init_score: Any, n_rows: int, dtype: Any, order: str 
     """
     if mask is None and init_score is None:
         return None
-    intercept = None
-    if init_score is not None:
-        intercept = np.asarray(init_score, dtype=np.float64)
-        if intercept.ndim > 1:
-            raise ValueError(f"init_score: expected one value per class, shape (K,); got {intercept.shape}")
-        if not np.isfinite(intercept).all():
-            raise ValueError("init_score: must be finite (NaN or inf margins train a wrong model silently)")
+    intercept = check_intercept(init_score)
     if mask is None:
         if intercept.size == 1:
             return np.full(n_rows, intercept.reshape(()), dtype=dtype)
         return np.asarray(np.broadcast_to(intercept, (n_rows, intercept.size)), dtype=dtype, order=order)
-    mask = ClassMask.coerce(mask, None if intercept is None else intercept.size)
+    mask = coerce_mask(mask, intercept)
     mask.check_rows(n_rows, "X")
     start = mask.margin_offset(dtype=np.float64, order=order)
     if intercept is not None:
@@ -166,6 +160,39 @@ def margin_init(mask: Any, init_score: Any, n_rows: int, dtype: Any, order: str 
     return np.asarray(start, dtype=dtype, order=order)
 
 
+def check_intercept(init_score: Any) -> np.ndarray | None:
+    """``None`` or a finite float64 intercept of shape (K,) (or (1,) for a scalar)."""
+    if init_score is None:
+        return None
+    try:
+        intercept = np.asarray(init_score, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"init_score: expected numbers, one per class; got {init_score!r}") from None
+    if intercept.ndim > 1:
+        raise ValueError(f"init_score: expected one value per class, shape (K,); got {intercept.shape}")
+    intercept = intercept.reshape(-1)
+    bad = ~np.isfinite(intercept)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"init_score: expected finite values; class {j} has {intercept[j].item()!r}")
+    return intercept
+
+
+def coerce_mask(mask: Any, intercept: np.ndarray | None) -> ClassMask:
+    """A mask as a ``ClassMask``; per-row lists take K from the intercept's length.
+
+    (A mask in any other format knows its K; a mismatch with the intercept is then
+    reported as the intercept's error, by ``margin_init``.)
+    """
+    structured = (
+        isinstance(mask, ClassMask)
+        or hasattr(mask, "tocsr")
+        or (isinstance(mask, np.ndarray) and mask.ndim == 2)
+        and isinstance(mask, np.ndarray)
+    )
+    return ClassMask.coerce(mask, None if structured or intercept is None else intercept.size)
+
+
 def dataset_fields(
     X: Any, y: Any, mask: Any, weight: Any, init_score: Any, dtype: Any, order: str
 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
@@ -175,9 +202,10 @@ def dataset_fields(
     intercept) and valid in their own row; the start margins are ``margin_init``'s.
     """
     n_rows = _inputs.n_rows_of(X)
-    n_classes = None if init_score is None or np.ndim(init_score) == 0 else len(init_score)
+    intercept = check_intercept(init_score)
+    n_classes = None if intercept is None or intercept.size == 1 else intercept.size
     if mask is not None:
-        mask = ClassMask.coerce(mask, n_classes)
+        mask = coerce_mask(mask, intercept)
         mask.check_rows(n_rows, "X")
         n_classes = mask.n_classes
     label = None
@@ -186,4 +214,4 @@ def dataset_fields(
         if mask is not None:
             _inputs.check_labels_valid(label, mask, name="y")
     weight = _inputs.check_sample_weight(weight, n_rows, name="weight")
-    return label, weight, margin_init(mask, init_score, n_rows, dtype, order)
+    return label, weight, margin_init(mask, intercept, n_rows, dtype, order)

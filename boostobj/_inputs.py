@@ -85,7 +85,7 @@ def check_labels(y: Any, n_rows: int, n_classes: int | None, name: str = "y_true
         bad = ~np.isfinite(arr) | (arr != np.round(arr))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name}: expected {expected}; row {row} has {arr[row]!r}")
+            raise ValueError(f"{name}: expected {expected}; row {row} has {arr[row].item()!r}")
     out = arr.astype(np.int64)
     bad = (out < 0) if n_classes is None else (out < 0) | (out >= n_classes)
     if bad.any():
@@ -99,10 +99,13 @@ def check_labels_valid(y: np.ndarray, mask: ClassMask, name: str = "y_true") -> 
     ok = mask.contains(y)
     if not ok.all():
         row = int(np.flatnonzero(~ok)[0])
-        valid = mask.indices[mask.indptr[row] : mask.indptr[row + 1]].tolist()
-        raise ValueError(
-            f"{name}: the label {int(y[row])} of row {row} is not one of its valid classes {valid}"
-        )
+        raise invalid_label_error(name, y, row, mask.indices[mask.indptr[row] : mask.indptr[row + 1]])
+
+
+def invalid_label_error(name: str, y: np.ndarray, row: int, valid: Any) -> ValueError:
+    """The error for a label that is not one of its row's valid classes."""
+    valid = np.asarray(valid).tolist()
+    return ValueError(f"{name}: the label {int(y[row])} of row {row} is not one of its valid classes {valid}")
 
 
 def n_rows_of(X: Any) -> int:
@@ -131,7 +134,7 @@ def check_sample_weight(sample_weight: Any, n_rows: int, name: str = "sample_wei
     bad = ~np.isfinite(arr) | (arr < 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name}: weights must be finite and >= 0; row {row} has {arr[row]!r}")
+        raise ValueError(f"{name}: weights must be finite and >= 0; row {row} has {arr[row].item()!r}")
     return arr
 
 
@@ -170,8 +173,10 @@ def new_like(raw: np.ndarray, dtype: Any = None) -> np.ndarray:
 
 def check_positive_number(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """A finite real number > 0 (or >= 0)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{name}: expected a finite real number; got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number; got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number; got {value!r}")
     if value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name}: expected a number {'>=' if allow_zero else '>'} 0; got {value!r}")
     return float(value)
@@ -259,6 +264,16 @@ class MulticlassBatch:
             return np.flatnonzero(self.raw[row] > _sm.INVALID_BELOW).tolist()
         return self.mask.indices[self.mask.indptr[row] : self.mask.indptr[row + 1]].tolist()
 
+    def check_labels_valid(self) -> None:
+        """Raise unless each label is valid in its row (for callers that run no label kernel)."""
+        if self.mask is not None:
+            check_labels_valid(self.y, self.mask, "y_true")
+            return
+        bad = self.raw[np.arange(self.n_rows), self.y] <= _sm.INVALID_BELOW
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise invalid_label_error("y_true", self.y, row, self.valid_classes(row))
+
     def run(self, kernel: Callable[..., Any], *args: Any) -> None:
         """Run a row kernel (threaded by policy) and turn its status into an error."""
         status, row = run_rows(kernel, self.n_rows, self.n_classes, *args)
@@ -303,8 +318,5 @@ def raise_for_status(status: int, row: int, batch: MulticlassBatch | None = None
             f"{_sm.INVALID_BELOW:g}); every row needs at least one"
         )
     if status == _sm.ERR_LABEL_INVALID and batch is not None and batch.y is not None:
-        raise ValueError(
-            f"y_true: the label {int(batch.y[row])} of row {row} is not one of its valid "
-            f"classes {batch.valid_classes(row)}"
-        )
+        raise invalid_label_error("y_true", batch.y, row, batch.valid_classes(row))
     raise RuntimeError(f"kernel failed with status {status} at row {row}")  # pragma: no cover

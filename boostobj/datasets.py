@@ -61,6 +61,12 @@ def make_transition_data(
     ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ValueError(f"{name}: expected an integer >= {low}; got {value!r}")
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, (int, float, np.integer, np.floating))
+        or not np.isfinite(noise)
+    ):
+        raise ValueError(f"noise: expected a finite number; got {noise!r}")
     if n_valid > n_classes:
         raise ValueError(f"n_valid: expected <= n_classes={n_classes}; got {n_valid}")
     rng = np.random.default_rng(random_state)

@@ -117,7 +117,5 @@ def lightgbm_dataset(
     """
     import lightgbm
 
-    if "init_score" in dataset_kwargs:
-        raise TypeError("init_score: pass it as a keyword of lightgbm_dataset, not in dataset_kwargs")
     label, weight, start = dataset_fields(X, y, mask, weight, init_score, np.float64, "F")
     return lightgbm.Dataset(X, label=label, weight=weight, init_score=start, **dataset_kwargs)

@@ -195,8 +195,7 @@ class SoftmaxLoss(Loss):
             valid class.
         """
         batch = self._batch(y_true, raw_prediction, sample_weight, mask)
-        grad = _out(gradient_out, batch.raw, "gradient_out")
-        hess = _out(hessian_out, batch.raw, "hessian_out")
+        grad, hess = _outputs(gradient_out, hessian_out, batch.raw)
         scale, floor = self._hessian_scale_floor(batch.n_classes)
         batch.run(
             _mk.softmax_grad_hess,
@@ -264,6 +263,8 @@ class SoftmaxLoss(Loss):
         """
         y, w, n_classes = _labels_and_weights(self, y_true, sample_weight, mask, n_classes)
         mask = _inputs.check_mask(mask, y.size, n_classes, what="y_true")
+        if mask is not None:
+            _inputs.check_labels_valid(y, mask)
         class_total = np.bincount(y, weights=w, minlength=n_classes)
         eps = np.finfo(np.float64).eps
         if class_total.sum() <= 0:
@@ -338,8 +339,7 @@ class BinaryLogLoss(Loss):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian of the loss, each of shape (n,) (see the class docstring)."""
         raw, y, w = self._prepare(y_true, raw_prediction, sample_weight, mask)
-        grad = _out(gradient_out, raw, "gradient_out")
-        hess = _out(hessian_out, raw, "hessian_out")
+        grad, hess = _outputs(gradient_out, hessian_out, raw)
         floor = 1e-16 if self.hessian_floor is None else float(self.hessian_floor)
         _run_binary(_bk.logloss_grad_hess, raw, y, w, floor, grad, hess)
         return grad, hess
@@ -366,7 +366,10 @@ class BinaryLogLoss(Loss):
     ) -> np.ndarray:
         """The log-odds of the weighted positive rate, shape (1,) (clipped to +-log(1/eps))."""
         _reject_binary_mask(mask)
-        y = _inputs.check_labels(y_true, np.shape(y_true)[0], 2)
+        y_arr = np.asarray(y_true)
+        if y_arr.ndim != 1:
+            raise ValueError(f"y_true: expected a 1-D array of labels; got shape {y_arr.shape}")
+        y = _inputs.check_labels(y_arr, y_arr.size, 2)
         w = _binary_weights(self, y, _inputs.check_sample_weight(sample_weight, y.size))
         total = np.bincount(y, weights=w, minlength=2)
         if total.sum() <= 0:
@@ -393,8 +396,21 @@ def _check_backend(backend: str) -> None:
         raise ValueError(f"backend: expected one of {list(_BACKENDS)}; got {backend!r}")
 
 
-def _out(out: np.ndarray | None, raw: np.ndarray, name: str) -> np.ndarray:
-    return _inputs.new_like(raw) if out is None else _inputs.check_out(out, raw.shape, name)
+def _outputs(gradient_out: Any, hessian_out: Any, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Caller-supplied (validated, distinct) or new output arrays of ``raw``'s shape and order."""
+    grad = (
+        _inputs.new_like(raw)
+        if gradient_out is None
+        else _inputs.check_out(gradient_out, raw.shape, "gradient_out")
+    )
+    hess = (
+        _inputs.new_like(raw)
+        if hessian_out is None
+        else _inputs.check_out(hessian_out, raw.shape, "hessian_out")
+    )
+    if np.shares_memory(grad, hess):
+        raise ValueError("gradient_out, hessian_out: must be distinct arrays; they share memory")
+    return grad, hess
 
 
 def _labels_and_weights(
@@ -402,6 +418,8 @@ def _labels_and_weights(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Labels, effective weights (sample times class weight) and K for an intercept."""
     y_arr = np.asarray(y_true)
+    if y_arr.ndim != 1:
+        raise ValueError(f"y_true: expected a 1-D array of labels; got shape {y_arr.shape}")
     if mask is not None:
         k = ClassMask.coerce(mask, n_classes).n_classes
     elif n_classes is not None:
@@ -410,7 +428,7 @@ def _labels_and_weights(
         k = int(y_arr.max()) + 1
     else:
         raise ValueError("n_classes: required when mask is None and y_true is not integer-typed")
-    y = _inputs.check_labels(y_arr, y_arr.shape[0] if y_arr.ndim else -1, k)
+    y = _inputs.check_labels(y_arr, y_arr.shape[0], k)
     sw = _inputs.check_sample_weight(sample_weight, y.size)
     w = np.ones(y.size) if sw is None else sw
     cw = _inputs.resolve_class_weight(loss.class_weight, y, sw, k)

@@ -62,7 +62,9 @@ class ClassMask:
                 f"mask: indptr must be 1-D, start at 0 and have n_rows + 1 entries; "
                 f"got shape {indptr.shape} starting at {indptr[:1].tolist()}"
             )
-        if indices.ndim != 1 or indptr[-1] != indices.size:
+        if indices.ndim != 1:
+            raise ValueError(f"mask: indices must be 1-D; got shape {indices.shape}")
+        if indptr[-1] != indices.size:
             raise ValueError(
                 f"mask: indptr[-1] must equal len(indices); got {int(indptr[-1])} and {indices.size}"
             )
@@ -84,11 +86,16 @@ class ClassMask:
         self._set(indptr, indices, n_classes)
 
     def _set(self, indptr: np.ndarray, indices: np.ndarray, n_classes: int) -> None:
-        self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
-        self.indices = np.ascontiguousarray(indices, dtype=np.int32)
-        self.indptr.flags.writeable = False
-        self.indices.flags.writeable = False
-        self.n_classes = int(n_classes)
+        indptr = np.array(indptr, dtype=np.int64)  # own copies: frozen below, never shared
+        indices = np.array(indices, dtype=np.int32)
+        indptr.flags.writeable = False
+        indices.flags.writeable = False
+        object.__setattr__(self, "indptr", indptr)
+        object.__setattr__(self, "indices", indices)
+        object.__setattr__(self, "n_classes", int(n_classes))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"ClassMask is immutable; cannot set {name!r}")
 
     @classmethod
     def _trusted(cls, indptr: np.ndarray, indices: np.ndarray, n_classes: int) -> ClassMask:
@@ -119,6 +126,11 @@ class ClassMask:
             If an index is negative or ``>= n_classes``, or a row is empty.
         """
         n_classes = _check_n_classes(n_classes)
+        if isinstance(lists, np.ndarray) and lists.ndim != 2 and lists.dtype != object:
+            raise TypeError(
+                f"mask: expected per-row lists or a 2-D array of class indices; got an array of "
+                f"shape {lists.shape}"
+            )
         if isinstance(lists, np.ndarray) and lists.ndim == 2:
             flat = lists.ravel()
             counts = np.full(lists.shape[0], lists.shape[1], dtype=np.int64)
@@ -130,9 +142,15 @@ class ClassMask:
             rows = list(lists)
             counts = np.empty(len(rows), dtype=np.int64)
             for i, row in enumerate(rows):
-                if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
+                if (
+                    isinstance(row, (str, bytes))
+                    or not hasattr(row, "__len__")
+                    or getattr(row, "ndim", 1) != 1
+                    or (len(row) and hasattr(row[0], "__len__") and not isinstance(row[0], (str, bytes)))
+                ):
                     raise TypeError(
-                        f"mask: row {i} must be a sequence of class indices, got {type(row).__name__} {row!r}"
+                        f"mask: row {i} must be a flat sequence of class indices, got "
+                        f"{type(row).__name__} {row!r}"
                     )
                 counts[i] = len(row)
             flat = np.asarray(list(itertools.chain.from_iterable(rows)))
@@ -177,9 +195,14 @@ class ClassMask:
             bad = (dense != 0) & (dense != 1)
             if bad.any():
                 row, col = np.argwhere(bad)[0]
+                hint = (
+                    "; for per-row class indices use ClassMask.from_lists(array, n_classes)"
+                    if dense.dtype.kind in "iu"
+                    else ""
+                )
                 raise ValueError(
-                    f"mask: a dense mask must be boolean or 0/1; got {dense[row, col]!r} "
-                    f"at row {row}, class {col}"
+                    f"mask: a dense mask must be boolean or 0/1; got {dense[row, col].item()!r} "
+                    f"at row {row}, class {col}{hint}"
                 )
             dense = dense == 1
         _check_n_classes(dense.shape[1])
@@ -192,7 +215,8 @@ class ClassMask:
     def from_csr(cls, matrix: Any) -> ClassMask:
         """From a scipy sparse ``(n_rows, n_classes)`` matrix or array.
 
-        Stored entries with a nonzero value are valid classes; explicit zeros are not.
+        Stored entries that are True or positive (duplicates summed, as scipy does) are
+        valid classes; explicit zeros are not; negative, NaN or infinite values are errors.
         """
         if not hasattr(matrix, "tocsr") or not hasattr(matrix, "shape"):
             raise TypeError(f"mask: expected a scipy sparse matrix, got {type(matrix).__name__}")
@@ -202,6 +226,17 @@ class ClassMask:
         csr.sum_duplicates()
         csr.eliminate_zeros()
         csr.sort_indices()
+        if csr.dtype != bool:
+            if csr.dtype.kind not in "iuf":
+                raise TypeError(f"mask: a sparse mask must be boolean or numeric; got dtype {csr.dtype}")
+            bad = ~np.isfinite(csr.data) | (csr.data < 0)
+            if bad.any():
+                pos = int(np.flatnonzero(bad)[0])
+                row = int(np.searchsorted(csr.indptr, pos, side="right")) - 1
+                raise ValueError(
+                    f"mask: a sparse mask must hold True/positive values on valid classes; got "
+                    f"{csr.data[pos].item()!r} at row {row}, class {int(csr.indices[pos])}"
+                )
         counts = np.diff(csr.indptr).astype(np.int64)
         _check_n_classes(csr.shape[1])
         _check_rows_nonempty(counts)
@@ -211,7 +246,7 @@ class ClassMask:
     def full(cls, n_rows: int, n_classes: int) -> ClassMask:
         """Every class valid in every row: the ordinary multiclass problem."""
         n_classes = _check_n_classes(n_classes)
-        if not isinstance(n_rows, numbers.Integral) or n_rows < 0:
+        if isinstance(n_rows, bool) or not isinstance(n_rows, numbers.Integral) or n_rows < 0:
             raise ValueError(f"mask: n_rows must be a non-negative integer; got {n_rows!r}")
         indices = np.tile(np.arange(n_classes, dtype=np.int32), int(n_rows))
         return cls._trusted(np.arange(0, (n_rows + 1) * n_classes, n_classes), indices, n_classes)
@@ -227,6 +262,8 @@ class ClassMask:
             If ``raw`` is not 2-D, holds NaN or infinity, or a row has no valid class.
         """
         raw = np.asarray(raw)
+        if raw.dtype.kind not in "iuf":
+            raise TypeError(f"raw_prediction: expected real numbers, got dtype {raw.dtype}")
         if raw.ndim != 2:
             raise ValueError(f"raw_prediction: expected 2-D (n_samples, n_classes); got shape {raw.shape}")
         finite = np.isfinite(raw)
@@ -248,6 +285,11 @@ class ClassMask:
         """
         if isinstance(mask, ClassMask):
             out = mask
+        elif isinstance(mask, (str, bytes)) or not hasattr(mask, "__len__"):
+            raise TypeError(
+                f"mask: expected a ClassMask, a dense boolean array, a scipy sparse matrix or "
+                f"per-row lists of class indices; got {type(mask).__name__}"
+            )
         elif hasattr(mask, "tocsr"):
             out = cls.from_csr(mask)
         elif isinstance(mask, np.ndarray) and mask.ndim == 2:
@@ -307,6 +349,9 @@ class ClassMask:
         makes the backends' own softmax ignore invalid classes, and lets any objective or
         metric recover the mask as ``raw > -1e29``.
         """
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype: expected float32 or float64 (to hold -1e30); got {dtype}")
         offset = np.full((len(self), self.n_classes), INVALID_OFFSET, dtype=dtype, order=order)
         offset[self._row_ids(), self.indices] = 0
         return offset
@@ -314,6 +359,8 @@ class ClassMask:
     def take(self, rows: Any) -> ClassMask:
         """The mask of a subset of rows (integer indices, a boolean mask or a slice)."""
         rows = np.arange(len(self))[rows] if isinstance(rows, slice) else np.asarray(rows)
+        if rows.size == 0:
+            rows = rows.astype(np.int64)
         if rows.dtype == bool:
             if rows.shape != (len(self),):
                 raise ValueError(f"rows: boolean selector must have shape ({len(self)},); got {rows.shape}")
@@ -337,8 +384,13 @@ class ClassMask:
         y = np.asarray(y)
         if y.shape != (len(self),):
             raise ValueError(f"y: expected shape ({len(self)},) to match the mask; got {y.shape}")
-        if y.dtype.kind not in "iuf" or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
-            raise ValueError("y: labels must be integer class indices")
+        if y.dtype.kind not in "iuf":
+            raise TypeError(f"y: expected integer class indices, got dtype {y.dtype}")
+        if y.dtype.kind == "f":
+            bad = ~np.isfinite(y) | (y != np.round(y))
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"y: expected integer class indices; row {row} has {y[row].item()!r}")
         y = y.astype(np.int64)
         inside = (y >= 0) & (y < self.n_classes)
         keys = self._row_ids() * self.n_classes + self.indices  # ascending

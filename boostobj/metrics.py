@@ -49,10 +49,14 @@ def masked_log_loss(
 def masked_error_rate(
     y_true: Any, raw_prediction: Any, *, mask: Any = None, sample_weight: Any = None
 ) -> float:
-    """Weighted fraction of rows whose most probable valid class is not the label."""
-    proba = masked_softmax(raw_prediction, mask=mask)
-    y = _inputs.check_labels(y_true, proba.shape[0], proba.shape[1])
-    return _weighted_mean((proba.argmax(axis=1) != y).astype(np.float64), sample_weight)
+    """Weighted fraction of rows whose most probable valid class is not the label.
+
+    Labels must be valid in their own row, as for :func:`masked_log_loss`.
+    """
+    batch = _inputs.multiclass_batch(y_true, raw_prediction, None, mask)
+    batch.check_labels_valid()
+    proba = masked_softmax(batch.raw, mask=batch.mask)
+    return _weighted_mean((proba.argmax(axis=1) != batch.y).astype(np.float64), sample_weight)
 
 
 def _weighted_mean(values: np.ndarray, sample_weight: Any) -> float:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
 import numpy as np
 
-from ._adapters import margin_init
+from ._adapters import check_intercept, coerce_mask, margin_init
 from ._inputs import n_rows_of
 from .losses import BinaryLogLoss, masked_softmax
 
@@ -38,6 +39,13 @@ def predict_margin(
     ndarray of shape (n, K), or (n,) for a one-margin (binary) model
     """
     backend = _backend_of(booster)
+    if mask is not None:
+        k = _n_outputs(booster, backend)
+        mask = coerce_mask(mask, check_intercept(init_score))
+        if mask.n_classes != k:
+            raise ValueError(
+                f"mask: has {mask.n_classes} classes but the booster predicts {k}; they must match"
+            )
     if backend == "xgboost":
         import xgboost
 
@@ -76,6 +84,14 @@ def predict_proba(
     if raw.ndim == 1 or raw.shape[1] == 1:
         return BinaryLogLoss().predict_proba(raw, mask=mask)
     return masked_softmax(raw, mask=mask)
+
+
+def _n_outputs(booster: Any, backend: str) -> int:
+    """Margins per row of a booster: K for a multiclass model, 1 otherwise."""
+    if backend == "lightgbm":
+        return int(booster.num_model_per_iteration())
+    config = json.loads(booster.save_config())
+    return max(1, int(config["learner"]["learner_model_param"]["num_class"]))
 
 
 def _backend_of(booster: Any) -> str:

@@ -80,7 +80,7 @@ def softmax_block(raw, b0, b1, indptr, indices, from_margin, workspace):
                 cols[t] = j
                 expv[t] = x
                 t += x > INVALID_BELOW  # branch-free compaction
-            if t == start[r]:
+            if t == start[r] and not bad:
                 return ERR_EMPTY_ROW, i
         else:
             for c in range(indptr[i], indptr[i + 1]):
