@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from . import _inputs
-from ._params import ParamsMixin
+from ._params import ConfigMixin
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss
-from .masks import ClassMask
+from .masks import INVALID_BELOW, ClassMask
 from .metrics import masked_error_rate, masked_log_loss
 
 METRICS = {"mlogloss": True, "merror": True, "logloss": False, "error": False}  # name -> multiclass
@@ -37,7 +37,7 @@ def as_bound_mask(mask: Any) -> ClassMask | None:
     )
 
 
-class BoundObjective(ParamsMixin):
+class BoundObjective(ConfigMixin):
     """Base of the objective callables: a loss resolved for a backend, an optional mask.
 
     Subclasses set ``backend`` and turn the backend's call into ``(y, raw, weight)``.
@@ -60,12 +60,18 @@ class BoundObjective(ParamsMixin):
         return self._loss.gradient_hessian(y, raw, sample_weight=weight, mask=self._mask, **out)
 
 
-class BoundMetric(ParamsMixin):
-    """Base of the metric callables: a metric name or loss, an optional mask."""
+class BoundMetric(ConfigMixin):
+    """Base of the metric callables: a metric name or loss, an optional mask.
+
+    Subclasses set ``backend`` and pass ``(y, predictions, weight, start)``, where
+    ``start`` is the data set's start margins (``base_margin``/``init_score``, flat) if any.
+    """
 
     backend = ""
+    #: Memory order of the backends' flat start margins.
+    start_order = "C"
 
-    def __init__(self, metric: Any = "mlogloss", mask: Any = None) -> None:
+    def __init__(self, metric: Any = "mlogloss", mask: Any = None, *, output_margin: bool = True) -> None:
         if isinstance(metric, str):
             if metric not in METRICS:
                 raise ValueError(
@@ -73,8 +79,11 @@ class BoundMetric(ParamsMixin):
                 )
         else:
             as_loss(metric)
+        if not isinstance(output_margin, bool):
+            raise TypeError(f"output_margin: expected True or False; got {output_margin!r}")
         self.metric = metric
         self.mask = mask
+        self.output_margin = output_margin
         self._mask = as_bound_mask(mask)
 
     @property
@@ -82,17 +91,44 @@ class BoundMetric(ParamsMixin):
         """The name under which the backend reports the metric."""
         return f"masked-{self.metric}" if isinstance(self.metric, str) else self.metric.name
 
-    def _evaluate(self, y: Any, raw: np.ndarray, weight: Any) -> tuple[str, float]:
-        raw = np.asarray(raw)
+    def _margins(self, predictions: Any, start: Any) -> np.ndarray:
+        """The margins behind the backend's predictions.
+
+        With ``output_margin=False`` (a built-in objective: the backend passes
+        probabilities) they are log-probabilities (logits for one-margin models), which
+        give back the same softmax. With margins expected, a data set whose start
+        margins mark invalid classes must show them in the predictions too: if not, the
+        predictions are not margins, and guessing would compute a wrong metric.
+        """
+        raw = np.asarray(predictions)
+        if not self.output_margin:
+            p = np.clip(raw.astype(np.float64), np.finfo(np.float64).tiny, 1.0)
+            if raw.ndim == 1 or raw.shape[-1] == 1:
+                return np.log(p) - np.log1p(-np.minimum(p, 1.0 - np.finfo(np.float64).epsneg))
+            return np.log(p)
+        if start is not None and np.size(start) == raw.size and raw.size:
+            invalid = np.asarray(start).reshape(raw.shape, order=self.start_order) <= INVALID_BELOW
+            if invalid.any() and (raw[invalid] > INVALID_BELOW).any():
+                raise ValueError(
+                    f"predt: expected margins, but the data set marks classes invalid (-1e30 in its "
+                    f"start margins) and these predictions do not: with a built-in objective "
+                    f"{self.backend} passes probabilities; use output_margin=False"
+                )
+        return raw
+
+    def _evaluate(self, y: Any, predictions: Any, weight: Any, start: Any = None) -> tuple[str, float]:
+        if isinstance(self.metric, Loss):
+            shape_of = self.metric
+        else:
+            shape_of = SoftmaxLoss() if METRICS[self.metric] else BinaryLogLoss()
+        check_margin_shape(shape_of, np.asarray(predictions), self.backend)
+        raw = self._margins(predictions, start)
         if self._mask is not None:
             self._mask.check_rows(raw.shape[0], "the evaluated data")
         if isinstance(self.metric, Loss):
-            check_margin_shape(self.metric, raw, self.backend)
             per_row = self.metric.loss(y, raw, sample_weight=weight, mask=self._mask)
             sw = _inputs.check_sample_weight(weight, per_row.size)
             return self.name, float(per_row.sum() / (per_row.size if sw is None else sw.sum()))
-        multiclass = METRICS[self.metric]
-        check_margin_shape(SoftmaxLoss() if multiclass else BinaryLogLoss(), raw, self.backend)
         if self.metric == "mlogloss":
             value = masked_log_loss(y, raw, mask=self._mask, sample_weight=weight)
         elif self.metric == "merror":
@@ -203,7 +239,8 @@ def dataset_fields(
     """
     n_rows = _inputs.n_rows_of(X)
     intercept = check_intercept(init_score)
-    n_classes = None if intercept is None or intercept.size == 1 else intercept.size
+    # a one-value intercept is a one-margin (binary) model's: labels 0 and 1
+    n_classes = None if intercept is None else max(intercept.size, 2)
     if mask is not None:
         mask = coerce_mask(mask, intercept)
         mask.check_rows(n_rows, "X")

@@ -70,6 +70,10 @@ class LightGBMMetric(BoundMetric):
     mask : ClassMask or mask-like, optional
         A bound mask works only for data with the same rows; ``None`` reads margins
         (each eval set's own ``init_score`` offset).
+    output_margin : bool, default=True
+        True with boostobj's objective (LightGBM passes raw scores); False with the
+        built-in ``multiclass`` objective (LightGBM then passes probabilities). A mismatch
+        that the data's ``init_score`` reveals is an error, not a wrong value.
 
     Call signatures
     ---------------
@@ -78,12 +82,14 @@ class LightGBMMetric(BoundMetric):
     """
 
     backend = "lightgbm"
+    start_order = "F"  # LightGBM stores init_score class by class
 
     def __call__(
         self, preds: Any, eval_data: Any, weight: Any = None, group: Any = None
     ) -> tuple[str, float, bool]:
         if hasattr(eval_data, "get_label"):
-            name, value = self._evaluate(eval_data.get_label(), preds, eval_data.get_weight())
+            start = eval_data.get_init_score()
+            name, value = self._evaluate(eval_data.get_label(), preds, eval_data.get_weight(), start)
         else:
             name, value = self._evaluate(preds, eval_data, weight)
         return name, value, False
@@ -94,9 +100,11 @@ def lightgbm_objective(loss: Any = None, mask: Any = None) -> LightGBMObjective:
     return LightGBMObjective(loss, mask)
 
 
-def lightgbm_metric(metric: Any = "mlogloss", mask: Any = None) -> LightGBMMetric:
+def lightgbm_metric(
+    metric: Any = "mlogloss", mask: Any = None, *, output_margin: bool = True
+) -> LightGBMMetric:
     """A masked metric for LightGBM's ``feval``; see :class:`LightGBMMetric`."""
-    return LightGBMMetric(metric, mask)
+    return LightGBMMetric(metric, mask, output_margin=output_margin)
 
 
 def lightgbm_dataset(
@@ -114,6 +122,10 @@ def lightgbm_dataset(
     ``lightgbm.Dataset`` (``reference=`` for validation sets, ``params``, ...). Remember
     that LightGBM's ``predict`` never adds ``init_score``: :func:`boostobj.predict_proba`
     adds it back.
+
+    Labels and weights are validated here because a plain ``lightgbm.Dataset`` silently
+    turns NaN labels and NaN weights into 0. A ``num_class`` other than the mask's K
+    fails inside LightGBM ("Number of class for initial score error").
     """
     import lightgbm
 

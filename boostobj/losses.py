@@ -113,7 +113,9 @@ class SoftmaxLoss(Loss):
         Weight of each class, multiplying the sample weight of the rows labelled with
         it. ``"balanced"``: ``sum(w) / (n_present_classes * sum(w of class k))``,
         computed from each call's labels and sample weights; dict: ``{class index:
-        weight}``, missing classes weigh 1.
+        weight}``, missing classes weigh 1. Class weights act on the gradient only; a
+        backend ``weight=`` of ``class_weight[y]`` also reweights XGBoost's ``hist``
+        quantile sketch, so the two give slightly different trees there.
 
     Examples
     --------

@@ -65,6 +65,11 @@ class XGBoostMetric(BoundMetric):
         Reported as ``"masked-<metric>"`` (or the loss's ``name``); lower is better.
     mask : ClassMask or mask-like, optional
         A bound mask works only for data with the same rows; ``None`` reads margins.
+    output_margin : bool, default=True
+        True with boostobj's objective (XGBoost passes margins); False with a built-in
+        objective such as ``multi:softprob`` on masked margins (XGBoost then passes
+        probabilities, already 0 on invalid classes). A mismatch that the data's
+        ``base_margin`` reveals is an error, not a wrong value.
 
     Call signatures
     ---------------
@@ -81,7 +86,8 @@ class XGBoostMetric(BoundMetric):
 
     def __call__(self, predt: Any, dmatrix: Any, sample_weight: Any = None) -> Any:
         if hasattr(dmatrix, "get_label"):
-            return self._evaluate(dmatrix.get_label(), predt, dmatrix.get_weight())
+            start = dmatrix.get_base_margin()
+            return self._evaluate(dmatrix.get_label(), predt, dmatrix.get_weight(), start)
         return self._evaluate(predt, dmatrix, sample_weight)[1]
 
 
@@ -90,9 +96,11 @@ def xgboost_objective(loss: Any = None, mask: Any = None) -> XGBoostObjective:
     return XGBoostObjective(loss, mask)
 
 
-def xgboost_metric(metric: Any = "mlogloss", mask: Any = None) -> XGBoostMetric:
+def xgboost_metric(
+    metric: Any = "mlogloss", mask: Any = None, *, output_margin: bool = True
+) -> XGBoostMetric:
     """A masked metric for ``xgboost.train(custom_metric=...)``; see :class:`XGBoostMetric`."""
-    return XGBoostMetric(metric, mask)
+    return XGBoostMetric(metric, mask, output_margin=output_margin)
 
 
 def xgboost_dmatrix(
@@ -129,6 +137,14 @@ def xgboost_dmatrix(
     Returns
     -------
     xgboost.DMatrix
+
+    Raises
+    ------
+    ValueError
+        For labels that are not integers, out of range or invalid in their own row;
+        negative or non-finite weights; a mask whose rows differ from ``X``'s; a
+        non-finite or wrongly sized ``init_score``. (Training with a ``num_class`` other
+        than the mask's K then fails inside XGBoost, which checks ``base_margin``'s width.)
     """
     import xgboost
 
