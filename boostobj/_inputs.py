@@ -310,7 +310,8 @@ def raise_for_status(status: int, row: int, batch: MulticlassBatch | None = None
     if status == _sm.ERR_NONFINITE:
         raise ValueError(
             f"raw_prediction: row {row} has a NaN or infinite margin; margins must be finite "
-            f"(mark invalid classes with the finite offset {_sm.INVALID_OFFSET:g}, not -inf)"
+            f"on valid classes (with no mask, a margin <= {_sm.INVALID_BELOW:g}, such as the "
+            f"{_sm.INVALID_OFFSET:g} offset or -inf, marks an invalid class; NaN never does)"
         )
     if status == _sm.ERR_EMPTY_ROW:
         raise ValueError(

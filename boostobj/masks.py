@@ -254,24 +254,24 @@ class ClassMask:
     @classmethod
     def from_margin(cls, raw: Any) -> ClassMask:
         """From margins carrying an offset: class ``j`` of row ``i`` is valid iff
-        ``raw[i, j] > -1e29`` (see :meth:`margin_offset`).
+        ``raw[i, j] > -1e29`` (see :meth:`margin_offset`; ``-inf`` is invalid too).
 
         Raises
         ------
         ValueError
-            If ``raw`` is not 2-D, holds NaN or infinity, or a row has no valid class.
+            If ``raw`` is not 2-D, holds NaN or ``+inf``, or a row has no valid class.
         """
         raw = np.asarray(raw)
         if raw.dtype.kind not in "iuf":
             raise TypeError(f"raw_prediction: expected real numbers, got dtype {raw.dtype}")
         if raw.ndim != 2:
             raise ValueError(f"raw_prediction: expected 2-D (n_samples, n_classes); got shape {raw.shape}")
-        finite = np.isfinite(raw)
-        if not finite.all():
-            row = int(np.argwhere(~finite)[0, 0])
+        bad = np.isnan(raw) | (raw == np.inf)
+        if bad.any():
+            row = int(np.argwhere(bad)[0, 0])
             raise ValueError(
-                f"raw_prediction: row {row} has a non-finite margin (NaN or inf); mark "
-                f"invalid classes with the finite offset {INVALID_OFFSET:g}, not -inf"
+                f"raw_prediction: row {row} has a NaN or +inf margin; margins must be finite, "
+                f"or <= {INVALID_BELOW:g} to mark an invalid class (the offset is {INVALID_OFFSET:g})"
             )
         return cls.from_dense(raw > INVALID_BELOW)
 

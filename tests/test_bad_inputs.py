@@ -149,14 +149,19 @@ class TestMaskConstructors:
         with pytest.raises(ValueError, match=msg("row 2 has no valid class")):
             ClassMask.from_margin(raw)
 
-    @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+    @pytest.mark.parametrize("bad", [np.nan, np.inf])
     def test_margin_non_finite(self, bad):
         raw = np.zeros((3, 4))
         raw[1, 2] = bad
         with pytest.raises(
-            ValueError, match=msg("raw_prediction: row 1 has a non-finite margin", "not -inf")
+            ValueError, match=msg("raw_prediction: row 1 has a NaN or +inf margin", "<= -1e+29")
         ):
             ClassMask.from_margin(raw)
+
+    def test_margin_minus_inf_is_an_invalid_class(self):
+        raw = np.zeros((3, 4))
+        raw[1, 2] = -np.inf
+        assert ClassMask.from_margin(raw).to_dense().tolist() == (raw > -1e29).tolist()
 
     def test_margin_1d(self):
         with pytest.raises(ValueError, match=msg("raw_prediction: expected 2-D", "got shape (4,)")):
@@ -552,15 +557,24 @@ class TestLossMargins:
         np.testing.assert_array_equal(raw, before)
 
     @pytest.mark.parametrize("method", METHODS)
-    @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "+inf", "-inf"])
-    def test_non_finite_margins_carry_mask(self, method, bad, mask):
+    @pytest.mark.parametrize(
+        ("bad", "col"), [(np.nan, 2), (np.inf, 0)], ids=["nan-invalid-class", "+inf-valid"]
+    )
+    def test_non_finite_margins_carry_mask(self, method, bad, col, mask):
         raw = mask.margin_offset(dtype=np.float64)
         row = 11  # pattern 2: [0, 3]
-        raw[row, 2] = bad  # even on an invalid class: with no ClassMask every entry is read
+        raw[row, col] = bad  # NaN is caught even on an invalid class: with no ClassMask every entry is read
         with pytest.raises(
-            ValueError, match=msg(f"raw_prediction: row {row} has a NaN or infinite margin", "not -inf")
+            ValueError, match=msg(f"raw_prediction: row {row} has a NaN or infinite margin", "NaN never does")
         ):
             self._call(method, raw, None)
+
+    @pytest.mark.parametrize("method", METHODS)
+    def test_minus_inf_margin_marks_an_invalid_class(self, method, mask):
+        offset = mask.margin_offset(dtype=np.float64)
+        with_inf = offset.copy()
+        with_inf[offset < -1e29] = -np.inf
+        np.testing.assert_array_equal(self._call(method, with_inf, None), self._call(method, offset, None))
 
     def test_non_finite_on_invalid_class_with_classmask_is_ignored(self, mask):
         """With an explicit ClassMask an invalid class's margin is never read: the

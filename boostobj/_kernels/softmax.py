@@ -5,7 +5,8 @@ A row's valid classes come from one of two places:
 * a CSR mask (``indptr``, ``indices``; sorted, unique, validated by ``ClassMask``), or
 * the margins themselves (``from_margin=True``): class ``j`` is valid in row ``i`` when
   ``raw[i, j] > INVALID_BELOW``; this is how a ``-1e30`` margin offset, carried by
-  XGBoost's ``base_margin`` or LightGBM's ``init_score``, marks invalid classes.
+  XGBoost's ``base_margin`` or LightGBM's ``init_score``, marks invalid classes (so does
+  ``-inf``; NaN anywhere and ``+inf`` are errors).
 
 Kernels walk rows ``lo <= i < hi`` (their last two arguments; callers may split rows
 across threads) in blocks of ``BLOCK_ROWS``: ``softmax_block`` gathers the valid entries
@@ -32,7 +33,7 @@ INVALID_BELOW = -1e29
 BLOCK_ROWS = 256
 
 OK = 0
-ERR_NONFINITE = 1  # NaN or +-inf margin (on a valid class; anywhere when read from margins)
+ERR_NONFINITE = 1  # NaN or +-inf margin on a valid class (from margins: NaN anywhere, +inf)
 ERR_EMPTY_ROW = 2  # no valid class in the row (only possible when reading margins)
 ERR_LABEL_INVALID = 3  # the row's label is not one of its valid classes
 
@@ -71,17 +72,22 @@ def softmax_block(raw, b0, b1, indptr, indices, from_margin, workspace):
         r = i - b0
         start[r] = t
         mx = -np.inf
-        bad = False  # becomes True if a margin read is NaN or +-inf
+        bad = False  # becomes True if a margin read is NaN or +-inf (NaN anywhere, from margins)
         if from_margin:
             for j in range(raw.shape[1]):
                 x = np.float64(raw[i, j])
-                bad |= x - x != 0.0
-                mx = max(mx, x)  # invalid entries (-1e30) never win unless all are
+                bad |= x != x  # NaN; -inf is just an invalid class, +inf is caught below
                 cols[t] = j
                 expv[t] = x
                 t += x > INVALID_BELOW  # branch-free compaction
-            if t == start[r] and not bad:
+            if bad:
+                return ERR_NONFINITE, i
+            if t == start[r]:
                 return ERR_EMPTY_ROW, i
+            for s in range(start[r], t):
+                x = expv[s]
+                bad |= x - x != 0.0
+                mx = max(mx, x)
         else:
             for c in range(indptr[i], indptr[i + 1]):
                 x = np.float64(raw[i, indices[c]])
