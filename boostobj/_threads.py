@@ -1,20 +1,27 @@
 """Threading policy: how many threads a kernel call may use.
 
-Default: 1. XGBoost and LightGBM call the objective between their own OpenMP-parallel
-tree builds; extra threads then buy little and can contend with the backends' pools
-(see ``bench/`` for the measurements behind this default). A standalone call on large
-arrays (a metric on a big validation set, ``predict_proba``) does gain: raise the
-number with :func:`set_num_threads` or the ``BOOSTOBJ_NUM_THREADS`` environment
-variable. Kernels release the GIL, so the rows are split into contiguous chunks run by
-plain Python threads: no numba threading layer, no extra OpenMP runtime, and a
-``fork()`` after a call stays safe (the pool is re-created in the child).
+* Direct calls (``loss.gradient_hessian``, ``loss.loss``, ``predict_proba``, the metric
+  functions) use up to ``get_num_threads()`` threads: by default every core this process
+  may run on, or ``BOOSTOBJ_NUM_THREADS``, or what :func:`set_num_threads` set. Small
+  calls (under ``MIN_ENTRIES_PER_THREAD`` entries per thread) stay on one thread.
+* Inside a backend's training loop (the objective and metric callables of
+  ``boostobj.xgb``/``boostobj.lgb``) kernels run on one thread: XGBoost and LightGBM
+  call them between their own OpenMP-parallel tree builds, and measured here a second
+  thread made the objective no faster there while it doubles the speed of a direct call
+  (``bench/``; README, "Threading and compilation").
+
+Kernels release the GIL, so rows are split into contiguous chunks run by plain Python
+threads: no numba threading layer, no second OpenMP runtime, and ``fork()`` after a call
+stays safe (the pool is forgotten in the child and re-created on demand).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -28,8 +35,17 @@ _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 
 
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _parse_env() -> int:
-    value = os.environ.get("BOOSTOBJ_NUM_THREADS", "1")
+    value = os.environ.get("BOOSTOBJ_NUM_THREADS")
+    if value is None:
+        return _available_cores()
     try:
         n = int(value)
     except ValueError:
@@ -40,10 +56,16 @@ def _parse_env() -> int:
 
 
 _num_threads = _parse_env()
+#: Set inside the backends' training loops: the most threads a kernel call may use there.
+_limit: contextvars.ContextVar[int | None] = contextvars.ContextVar("boostobj_thread_limit", default=None)
 
 
 def set_num_threads(n: int) -> None:
-    """Set how many threads boostobj's kernels may use (default 1; see module docstring)."""
+    """Set how many threads direct kernel calls may use (default: all available cores).
+
+    Inside XGBoost's and LightGBM's training loops boostobj always uses one thread (see
+    the module docstring of ``boostobj._threads``).
+    """
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n: expected a positive integer number of threads; got {n!r}")
@@ -51,8 +73,18 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """How many threads boostobj's kernels may use."""
+    """How many threads direct kernel calls may use."""
     return _num_threads
+
+
+@contextlib.contextmanager
+def single_threaded() -> Iterator[None]:
+    """Kernel calls in this context (this thread only) run on one thread."""
+    token = _limit.set(1)
+    try:
+        yield
+    finally:
+        _limit.reset(token)
 
 
 def _executor(size: int) -> ThreadPoolExecutor:
@@ -81,7 +113,8 @@ def run_rows(kernel: Callable[..., Any], n_rows: int, n_cols: int, *args: Any) -
     With several threads the rows are split into contiguous chunks; the reported error,
     if any, is the one at the smallest row.
     """
-    threads = min(_num_threads, max(1, (n_rows * max(n_cols, 1)) // MIN_ENTRIES_PER_THREAD))
+    allowed = _num_threads if _limit.get() is None else min(_num_threads, _limit.get())
+    threads = min(allowed, max(1, (n_rows * max(n_cols, 1)) // MIN_ENTRIES_PER_THREAD))
     if threads <= 1:
         return kernel(*args, 0, n_rows)
     bounds = np.linspace(0, n_rows, threads + 1).astype(np.int64)

@@ -276,28 +276,51 @@ def test_binary_extreme_margins():
 
 
 # ----------------------------------------------------------------------------- threads
-def test_threaded_calls_equal_single_threaded_and_report_the_first_bad_row():
-    rng = np.random.default_rng(7)
-    n, k = 40_000, 9  # enough entries to split across threads
+def _large_problem(n=40_000, k=9, seed=7):  # enough entries to split across threads
+    rng = np.random.default_rng(seed)
     valid = rng.random((n, k)) < 0.5
     valid[np.arange(n), rng.integers(0, k, n)] = True
-    mask = ClassMask.from_dense(valid)
     raw = rng.normal(size=(n, k)).astype(np.float32)
-    y = np.array([rng.choice(np.flatnonzero(r)) for r in valid[:n]])
-    loss = SoftmaxLoss(hessian="xgboost")
-    single = loss.gradient_hessian(y, raw, mask=mask)
+    y = np.array([rng.choice(np.flatnonzero(r)) for r in valid])
+    return ClassMask.from_dense(valid), raw, y
+
+
+@pytest.fixture
+def restore_threads():
     before = boostobj.get_num_threads()
-    try:
-        boostobj.set_num_threads(3)
-        multi = loss.gradient_hessian(y, raw, mask=mask)
-        bad = raw.copy()
-        bad[[35_000, 30_001]] = np.nan
-        with pytest.raises(ValueError, match="row 30001 has a NaN"):
-            loss.gradient_hessian(y, bad, mask=mask)
-    finally:
-        boostobj.set_num_threads(before)
+    yield
+    boostobj.set_num_threads(before)
+
+
+def test_threaded_calls_equal_single_threaded_and_report_the_first_bad_row(restore_threads):
+    mask, raw, y = _large_problem()
+    loss = SoftmaxLoss(hessian="xgboost")
+    boostobj.set_num_threads(1)
+    single = loss.gradient_hessian(y, raw, mask=mask)
+    boostobj.set_num_threads(3)
+    multi = loss.gradient_hessian(y, raw, mask=mask)
+    bad = raw.copy()
+    bad[[35_000, 30_001]] = np.nan
+    with pytest.raises(ValueError, match="row 30001 has a NaN"):
+        loss.gradient_hessian(y, bad, mask=mask)
     for a, b in zip(single, multi, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_adapters_run_kernels_on_one_thread_direct_calls_on_several(restore_threads, monkeypatch):
+    from boostobj import _threads
+
+    mask, raw, y = _large_problem()
+    calls = []
+    real_executor = _threads._executor
+    monkeypatch.setattr(_threads, "_executor", lambda size: calls.append(size) or real_executor(size))
+    boostobj.set_num_threads(2)
+    dtrain = boostobj.xgboost_dmatrix(np.zeros((len(y), 1)), y, mask=mask)
+    boostobj.xgboost_objective()(raw + mask.margin_offset(), dtrain)
+    boostobj.xgboost_metric()(raw + mask.margin_offset(), dtrain)
+    assert calls == []
+    SoftmaxLoss().gradient_hessian(y, raw, mask=mask)
+    assert calls == [2]
 
 
 def test_set_num_threads_rejects_bad_values():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .softmax import BLOCK_ROWS, ERR_LABEL_INVALID, OK, fill_block, new_workspace, softmax_block
+from .softmax import BLOCK_ROWS, ERR_LABEL_INVALID, OK, softmax_block
 
 
 @jit
@@ -30,15 +30,26 @@ def softmax_grad_hess(
     ``hess_scale`` is 1 for the exact diagonal, 2 for XGBoost's and K/(K-1) for
     LightGBM's convention.
     """
-    workspace = new_workspace(raw.shape[1])
-    cols, expv, _, start, _ = workspace
+    size = BLOCK_ROWS * raw.shape[1]
+    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     for b0 in range(lo, hi, BLOCK_ROWS):
         b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, workspace)
+        status, row = softmax_block(
+            raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax
+        )
         if status != OK:
             return status, row
-        fill_block(grad_out, b0, b1, 0.0)
-        fill_block(hess_out, b0, b1, hess_floor)
+        if grad_out.flags.f_contiguous:  # fill in memory order (LightGBM's F-order outputs)
+            for j in range(raw.shape[1]):
+                for i in range(b0, b1):
+                    grad_out[i, j] = 0.0
+                    hess_out[i, j] = hess_floor
+        else:
+            for i in range(b0, b1):
+                for j in range(raw.shape[1]):
+                    grad_out[i, j] = 0.0
+                    hess_out[i, j] = hess_floor
         for i in range(b0, b1):
             r = i - b0
             total = 0.0
@@ -68,11 +79,14 @@ def softmax_loss(raw, y, weight, indptr, indices, from_margin, loss_out, lo, hi)
     Computed as ``w * (log(sum_j exp(raw[i, j] - max)) + max - raw[i, y])``: exact for
     any finite margins, even where ``p[y]`` underflows. loss_out : (n,) float.
     """
-    workspace = new_workspace(raw.shape[1])
-    cols, expv, _, start, rowmax = workspace
+    size = BLOCK_ROWS * raw.shape[1]
+    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     for b0 in range(lo, hi, BLOCK_ROWS):
         b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, workspace)
+        status, row = softmax_block(
+            raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax
+        )
         if status != OK:
             return status, row
         for i in range(b0, b1):

@@ -39,34 +39,16 @@ ERR_LABEL_INVALID = 3  # the row's label is not one of its valid classes
 
 
 @jit
-def new_workspace(k):
-    """Scratch arrays for ``softmax_block`` with ``k`` classes, allocated once per call.
-
-    cols (BLOCK_ROWS * k,) int64: the valid class of each gathered entry;
-    expv (BLOCK_ROWS * k,) float64: margin minus row max, then its exp;
-    bits (BLOCK_ROWS * k,) int64: scratch for ``exp_nonpositive``;
-    start (BLOCK_ROWS + 1,) int64: offset of each block row in the flat buffers;
-    rowmax (BLOCK_ROWS,) float64: each block row's largest valid margin.
-    """
-    size = BLOCK_ROWS * k
-    return (
-        np.empty(size, np.int64),
-        np.empty(size, np.float64),
-        np.empty(size, np.int64),
-        np.empty(BLOCK_ROWS + 1, np.int64),
-        np.empty(BLOCK_ROWS, np.float64),
-    )
-
-
-@jit
-def softmax_block(raw, b0, b1, indptr, indices, from_margin, workspace):
+def softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax):
     """Gather and exponentiate the valid entries of rows ``b0 <= i < b1``.
 
-    On return, for block row ``r = i - b0`` and ``start[r] <= t < start[r + 1]``:
-    ``cols[t]`` is a valid class of row ``i`` (ascending) and
-    ``expv[t] = exp(raw[i, cols[t]] - rowmax[r])``. Returns ``(status, row)``.
+    Scratch arrays, allocated once per kernel call: ``cols``, ``bits`` (BLOCK_ROWS * K,)
+    int64, ``expv`` (BLOCK_ROWS * K,) float64, ``start`` (BLOCK_ROWS + 1,) int64,
+    ``rowmax`` (BLOCK_ROWS,) float64. On return, for block row ``r = i - b0`` and
+    ``start[r] <= t < start[r + 1]``: ``cols[t]`` is a valid class of row ``i``
+    (ascending) and ``expv[t] = exp(raw[i, cols[t]] - rowmax[r])``. Returns
+    ``(status, row)``.
     """
-    cols, expv, bits, start, rowmax = workspace
     t = 0
     for i in range(b0, b1):
         r = i - b0
@@ -107,33 +89,25 @@ def softmax_block(raw, b0, b1, indptr, indices, from_margin, workspace):
 
 
 @jit
-def fill_block(out, b0, b1, value):
-    """``out[b0:b1, :] = value``, looping in ``out``'s memory order."""
-    if out.flags.f_contiguous:
-        for j in range(out.shape[1]):
-            for i in range(b0, b1):
-                out[i, j] = value
-    else:
-        for i in range(b0, b1):
-            for j in range(out.shape[1]):
-                out[i, j] = value
-
-
-@jit
 def masked_softmax(raw, indptr, indices, from_margin, proba_out, lo, hi):
     """Softmax over each row's valid classes; invalid classes get exactly 0.
 
     raw : (n, K) float margins; proba_out : (n, K) float, rows ``lo:hi`` written in
     full. Returns ``(status, row)``.
     """
-    workspace = new_workspace(raw.shape[1])
-    cols, expv, _, start, _ = workspace
+    size = BLOCK_ROWS * raw.shape[1]
+    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     for b0 in range(lo, hi, BLOCK_ROWS):
         b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, workspace)
+        status, row = softmax_block(
+            raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax
+        )
         if status != OK:
             return status, row
-        fill_block(proba_out, b0, b1, 0.0)
+        for i in range(b0, b1):
+            for j in range(proba_out.shape[1]):
+                proba_out[i, j] = 0.0
         for i in range(b0, b1):
             r = i - b0
             total = 0.0
