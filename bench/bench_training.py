@@ -3,9 +3,8 @@
 Contenders: the built-in objective, XGBoost's ``multi:softprob`` / LightGBM's
 ``multiclass`` on the same data with the mask as a ``-1e30`` margin offset (pure C++, and
 the same model as boostobj's conditional objective: their probabilities are compared,
-``max |dp|``); boostobj's objective callable (one kernel thread, its policy inside
-training); and boostobj's loss called with two kernel threads (the measurement behind
-that policy).
+``max |dp|``); boostobj's objective callable with its default threading (all cores); and
+the same on one kernel thread (the measurement behind the threading policy).
 Contenders run interleaved (A, B, A, B, ...) so that machine noise hits both alike; the
 reported ratio is the median of the per-pair ratios.
 
@@ -26,29 +25,18 @@ import boostobj
 from boostobj.datasets import make_transition_data
 
 
-def two_thread_objective(backend):
-    """The adapter's work with 2 kernel threads: the measurement behind its 1-thread policy."""
-    loss = boostobj.SoftmaxLoss().for_backend(backend)
-
-    def objective(preds, data):
-        weight = data.get_weight()
-        out = {}
-        if backend == "lightgbm":
-            out = {
-                name: np.empty(preds.shape, np.float32, order="F") for name in ("gradient_out", "hessian_out")
-            }
-        return loss.gradient_hessian(data.get_label(), preds, sample_weight=weight, **out)
-
-    return objective
-
-
 def train_xgboost(X, y, mask, args, objective, threads):
     import xgboost as xgb
 
     params = {
-        "num_class": mask.n_classes, "tree_method": "hist", "max_depth": args.depth, "eta": 0.3,
-        "base_score": 0.5, "disable_default_eval_metric": 1, "nthread": args.nthread,
-    }  # fmt: skip
+        "num_class": mask.n_classes,
+        "tree_method": "hist",
+        "max_depth": args.depth,
+        "eta": 0.3,
+        "base_score": 0.5,
+        "disable_default_eval_metric": 1,
+        "nthread": args.nthread,
+    }
     dtrain = boostobj.xgboost_dmatrix(X, y, mask=mask)
     before = boostobj.get_num_threads()
     boostobj.set_num_threads(threads)
@@ -56,8 +44,7 @@ def train_xgboost(X, y, mask, args, objective, threads):
     if objective == "builtin":
         booster = xgb.train({**params, "objective": "multi:softprob"}, dtrain, args.rounds)
     else:
-        obj = boostobj.xgboost_objective() if threads == 1 else two_thread_objective("xgboost")
-        booster = xgb.train(params, dtrain, args.rounds, obj=obj)
+        booster = xgb.train(params, dtrain, args.rounds, obj=boostobj.xgboost_objective())
     seconds = time.perf_counter() - start
     boostobj.set_num_threads(before)
     return seconds, boostobj.predict_proba(booster, X[:20000], mask=mask.take(np.arange(min(20000, len(y)))))
@@ -67,18 +54,19 @@ def train_lightgbm(X, y, mask, args, objective, threads):
     import lightgbm as lgb
 
     params = {
-        "num_class": mask.n_classes, "max_depth": args.depth, "num_leaves": 2**args.depth - 1,
-        "learning_rate": 0.3, "verbose": -1, "num_threads": args.nthread,
-    }  # fmt: skip
+        "num_class": mask.n_classes,
+        "max_depth": args.depth,
+        "num_leaves": 2**args.depth - 1,
+        "learning_rate": 0.3,
+        "verbose": -1,
+        "num_threads": args.nthread,
+    }
     dtrain = boostobj.lightgbm_dataset(X, y, mask=mask, params={"verbose": -1})
     dtrain.construct()
     before = boostobj.get_num_threads()
     boostobj.set_num_threads(threads)
     start = time.perf_counter()
-    if objective == "builtin":
-        obj = "multiclass"
-    else:
-        obj = boostobj.lightgbm_objective() if threads == 1 else two_thread_objective("lightgbm")
+    obj = "multiclass" if objective == "builtin" else boostobj.lightgbm_objective()
     booster = lgb.train({**params, "objective": obj}, dtrain, args.rounds)
     seconds = time.perf_counter() - start
     boostobj.set_num_threads(before)
@@ -99,10 +87,18 @@ def main(argv=None):
     args = parser.parse_args(argv)
     X, y, mask = make_transition_data(args.rows, args.classes, args.valid, n_features=10, random_state=0)
     backends = ["xgboost", "lightgbm"] if args.backend == "both" else [args.backend]
-    contenders = [("built-in, -1e30 offset", "builtin", 1), ("boostobj objective", "boostobj", 1),
-                  ("boostobj loss, 2 threads", "boostobj", 2)]  # fmt: skip
-    report = {"command": "python bench/bench_training.py " + " ".join(argv or sys.argv[1:]),
-              "date": time.strftime("%Y-%m-%d"), "args": vars(args), "results": {}}  # fmt: skip
+    cores = boostobj.get_num_threads()
+    contenders = [
+        ("built-in, -1e30 offset", "builtin", cores),
+        (f"boostobj, {cores} kernel threads", "boostobj", cores),
+        ("boostobj, 1 kernel thread", "boostobj", 1),
+    ]
+    report = {
+        "command": "python bench/bench_training.py " + " ".join(argv or sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d"),
+        "args": vars(args),
+        "results": {},
+    }
     for backend in backends:
         train = train_xgboost if backend == "xgboost" else train_lightgbm
         train(X[:2000], y[:2000], mask.take(np.arange(2000)), args, "boostobj", 1)  # compile/warm up
@@ -113,8 +109,10 @@ def main(argv=None):
                 seconds, proba[name] = train(X, y, mask, args, objective, threads)
                 times[name].append(seconds)
         base = np.array(times[contenders[0][0]])
-        print(f"\n{backend}: n={args.rows:,} K={args.classes} valid={args.valid} rounds={args.rounds} "
-              f"depth={args.depth} nthread={args.nthread}, {args.pairs} interleaved runs")  # fmt: skip
+        print(
+            f"\n{backend}: n={args.rows:,} K={args.classes} valid={args.valid} rounds={args.rounds} "
+            f"depth={args.depth} nthread={args.nthread}, {args.pairs} interleaved runs"
+        )
         print(f"{'contender':28s} {'median s':>9s} {'ratio':>7s} {'max|dp|':>9s}")
         rows = {}
         for name, _, _ in contenders:

@@ -10,7 +10,6 @@ import numpy as np
 
 from . import _inputs
 from ._params import ConfigMixin
-from ._threads import single_threaded
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss
 from .masks import INVALID_BELOW, ClassMask
 from .metrics import masked_error_rate, masked_log_loss
@@ -52,7 +51,6 @@ class BoundObjective(ConfigMixin):
         self._loss = as_loss(loss).for_backend(self.backend)
         self._mask = as_bound_mask(mask)
 
-    @single_threaded()  # the backend owns the cores during training (boostobj._threads)
     def _gradient_hessian(
         self, y: Any, raw: np.ndarray, weight: Any, **out: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +116,6 @@ class BoundMetric(ConfigMixin):
                 )
         return raw
 
-    @single_threaded()
     def _evaluate(self, y: Any, predictions: Any, weight: Any, start: Any = None) -> tuple[str, float]:
         if isinstance(self.metric, Loss):
             shape_of = self.metric

@@ -1,14 +1,16 @@
 """Threading policy: how many threads a kernel call may use.
 
-* Direct calls (``loss.gradient_hessian``, ``loss.loss``, ``predict_proba``, the metric
-  functions) use up to ``get_num_threads()`` threads: by default every core this process
-  may run on, or ``BOOSTOBJ_NUM_THREADS``, or what :func:`set_num_threads` set. Small
-  calls (under ``MIN_ENTRIES_PER_THREAD`` entries per thread) stay on one thread.
-* Inside a backend's training loop (the objective and metric callables of
-  ``boostobj.xgb``/``boostobj.lgb``) kernels run on one thread: XGBoost and LightGBM
-  call them between their own OpenMP-parallel tree builds, and measured here a second
-  thread made the objective no faster there while it doubles the speed of a direct call
-  (``bench/``; README, "Threading and compilation").
+One setting for every call (losses, metrics, ``predict_proba`` and the objective and
+metric callables inside XGBoost's and LightGBM's training loops): ``get_num_threads()``,
+by default the number of threads the backends themselves default to, i.e.
+``OMP_NUM_THREADS`` when set (joblib's workers set it) or else every core this process
+may run on; ``BOOSTOBJ_NUM_THREADS`` or :func:`set_num_threads` override it. Calls under
+``MIN_ENTRIES_PER_THREAD`` entries per thread stay on one thread.
+
+Measured on 2 cores (``bench/``, README "Threading and compilation"): two threads halve a
+direct call; inside training they change XGBoost's time by nothing measurable (its
+OpenMP workers still spin on the other core when the objective runs) and speed
+LightGBM's up.
 
 Kernels release the GIL, so rows are split into contiguous chunks run by plain Python
 threads: no numba threading layer, no second OpenMP runtime, and ``fork()`` after a call
@@ -17,11 +19,9 @@ stays safe (the pool is forgotten in the child and re-created on demand).
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -43,28 +43,27 @@ def _available_cores() -> int:
 
 
 def _parse_env() -> int:
-    value = os.environ.get("BOOSTOBJ_NUM_THREADS")
-    if value is None:
-        return _available_cores()
-    try:
-        n = int(value)
-    except ValueError:
-        raise ValueError(f"BOOSTOBJ_NUM_THREADS must be a positive integer; got {value!r}") from None
-    if n < 1:
-        raise ValueError(f"BOOSTOBJ_NUM_THREADS must be a positive integer; got {value!r}")
-    return n
+    for name in ("BOOSTOBJ_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name)
+        if value is None:
+            continue
+        try:
+            n = int(value.split(",")[0])  # OMP_NUM_THREADS may list nested levels
+        except ValueError:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}") from None
+        if n < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        return n
+    return _available_cores()
 
 
 _num_threads = _parse_env()
-#: Set inside the backends' training loops: the most threads a kernel call may use there.
-_limit: contextvars.ContextVar[int | None] = contextvars.ContextVar("boostobj_thread_limit", default=None)
 
 
 def set_num_threads(n: int) -> None:
-    """Set how many threads direct kernel calls may use (default: all available cores).
+    """Set how many threads boostobj's kernels may use (see ``boostobj._threads``).
 
-    Inside XGBoost's and LightGBM's training loops boostobj always uses one thread (see
-    the module docstring of ``boostobj._threads``).
+    Default: ``OMP_NUM_THREADS`` if set, else every available core.
     """
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -73,18 +72,8 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """How many threads direct kernel calls may use."""
+    """How many threads boostobj's kernels may use."""
     return _num_threads
-
-
-@contextlib.contextmanager
-def single_threaded() -> Iterator[None]:
-    """Kernel calls in this context (this thread only) run on one thread."""
-    token = _limit.set(1)
-    try:
-        yield
-    finally:
-        _limit.reset(token)
 
 
 def _executor(size: int) -> ThreadPoolExecutor:
@@ -113,8 +102,7 @@ def run_rows(kernel: Callable[..., Any], n_rows: int, n_cols: int, *args: Any) -
     With several threads the rows are split into contiguous chunks; the reported error,
     if any, is the one at the smallest row.
     """
-    allowed = _num_threads if _limit.get() is None else min(_num_threads, _limit.get())
-    threads = min(allowed, max(1, (n_rows * max(n_cols, 1)) // MIN_ENTRIES_PER_THREAD))
+    threads = min(_num_threads, max(1, (n_rows * max(n_cols, 1)) // MIN_ENTRIES_PER_THREAD))
     if threads <= 1:
         return kernel(*args, 0, n_rows)
     bounds = np.linspace(0, n_rows, threads + 1).astype(np.int64)

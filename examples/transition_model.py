@@ -38,9 +38,13 @@ def main(argv=None):
     train, test = np.arange(n_train), np.arange(n_train, len(y))
     mask_train, mask_test = mask.take(train), mask.take(test)
     params = {
-        "num_class": args.states, "tree_method": "hist", "max_depth": 4, "eta": 0.2,
-        "nthread": 2, "disable_default_eval_metric": 1,
-    }  # fmt: skip
+        "num_class": args.states,
+        "tree_method": "hist",
+        "max_depth": 4,
+        "eta": 0.2,
+        "nthread": 2,
+        "disable_default_eval_metric": 1,
+    }
 
     # 1. The built-in objective, unaware of the mask.
     start = time.perf_counter()

@@ -32,11 +32,33 @@ def test_contenders_match_boostobj():
 
 def test_bench_scripts_run_small(tmp_path):
     runs = [
-        ["bench_kernels.py", "--rows", "3000", "--loop-rows", "300", "--repeat", "1",
-         "--json", str(tmp_path / "k.json")],
-        ["bench_training.py", "--rows", "3000", "--classes", "5", "--valid", "2", "--rounds", "2",
-         "--pairs", "1", "--json", str(tmp_path / "t.json")],
-    ]  # fmt: skip
+        [
+            "bench_kernels.py",
+            "--rows",
+            "3000",
+            "--loop-rows",
+            "300",
+            "--repeat",
+            "1",
+            "--json",
+            str(tmp_path / "k.json"),
+        ],
+        [
+            "bench_training.py",
+            "--rows",
+            "3000",
+            "--classes",
+            "5",
+            "--valid",
+            "2",
+            "--rounds",
+            "2",
+            "--pairs",
+            "1",
+            "--json",
+            str(tmp_path / "t.json"),
+        ],
+    ]
     for script, *args in runs:
         result = subprocess.run(
             [sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=600

@@ -64,8 +64,12 @@ def test_fastexp_edge_values():
 
 # ----------------------------------------------------------------------------- softmax
 @settings(max_examples=60, deadline=None)
-@given(problem=masked_problems(), dtype=st.sampled_from([np.float32, np.float64]),
-       order=st.sampled_from("CF"), from_margin=st.booleans())  # fmt: skip
+@given(
+    problem=masked_problems(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    order=st.sampled_from("CF"),
+    from_margin=st.booleans(),
+)
 def test_softmax_grad_hess_loss_match_reference(problem, dtype, order, from_margin):
     valid, raw, y, weight = problem
     raw = _layout(raw, dtype, order)
@@ -307,23 +311,64 @@ def test_threaded_calls_equal_single_threaded_and_report_the_first_bad_row(resto
         np.testing.assert_array_equal(a, b)
 
 
-def test_adapters_run_kernels_on_one_thread_direct_calls_on_several(restore_threads, monkeypatch):
+def test_thread_count_follows_the_policy_everywhere(restore_threads, monkeypatch):
     from boostobj import _threads
 
     mask, raw, y = _large_problem()
     calls = []
     real_executor = _threads._executor
     monkeypatch.setattr(_threads, "_executor", lambda size: calls.append(size) or real_executor(size))
-    boostobj.set_num_threads(2)
     dtrain = boostobj.xgboost_dmatrix(np.zeros((len(y), 1)), y, mask=mask)
+    boostobj.set_num_threads(1)
+    SoftmaxLoss().gradient_hessian(y, raw, mask=mask)
+    boostobj.xgboost_objective()(raw + mask.margin_offset(), dtrain)
+    assert calls == []
+    boostobj.set_num_threads(2)
+    SoftmaxLoss().gradient_hessian(y, raw, mask=mask)
     boostobj.xgboost_objective()(raw + mask.margin_offset(), dtrain)
     boostobj.xgboost_metric()(raw + mask.margin_offset(), dtrain)
-    assert calls == []
-    SoftmaxLoss().gradient_hessian(y, raw, mask=mask)
-    assert calls == [2]
+    SoftmaxLoss().gradient_hessian(y[:100], raw[:100], mask=mask.take(np.arange(100)))  # too small to split
+    assert calls == [2, 2, 2]
+
+
+def test_default_thread_count_follows_omp_num_threads():
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "BOOSTOBJ_NUM_THREADS")}
+    code = "import boostobj; print(boostobj.get_num_threads())"
+    cases = [({"OMP_NUM_THREADS": "3"}, "3"), ({"OMP_NUM_THREADS": "3", "BOOSTOBJ_NUM_THREADS": "5"}, "5")]
+    for env, expected in cases:
+        result = subprocess.run(
+            [sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True
+        )
+        assert result.stdout.strip() == expected, result.stderr
 
 
 def test_set_num_threads_rejects_bad_values():
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(ValueError, match="positive integer"):
             boostobj.set_num_threads(bad)
+
+
+def _threaded_call_in_child(queue):
+    mask, raw, y = _large_problem(seed=8)
+    boostobj.set_num_threads(2)
+    grad, _ = SoftmaxLoss().gradient_hessian(y, raw, mask=mask)
+    queue.put(float(np.abs(grad).sum()))
+
+
+def test_fork_after_a_threaded_call_is_safe(restore_threads):
+    import multiprocessing
+
+    mask, raw, y = _large_problem(seed=8)
+    boostobj.set_num_threads(2)
+    want = float(np.abs(SoftmaxLoss().gradient_hessian(y, raw, mask=mask)[0]).sum())  # pool now running
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_threaded_call_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == 0, "the child hung or failed after fork"
+    assert queue.get(timeout=5) == want

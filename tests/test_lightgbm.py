@@ -182,8 +182,15 @@ def test_metric_expecting_raw_scores_refuses_builtin_probabilities(data):
     # reveals it, so the metric refuses instead of computing a wrong value.
     dtrain = dataset(data)
     with pytest.raises(ValueError, match="expected margins.*output_margin=False"):
-        train(dtrain, "multiclass", params={"metric": "None"}, rounds=2, valid_sets=[dtrain],
-              valid_names=["train"], feval=boostobj.lightgbm_metric())  # fmt: skip
+        train(
+            dtrain,
+            "multiclass",
+            params={"metric": "None"},
+            rounds=2,
+            valid_sets=[dtrain],
+            valid_names=["train"],
+            feval=boostobj.lightgbm_metric(),
+        )
 
 
 @pytest.mark.parametrize("metric", ["mlogloss", "merror"])
