@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import _inputs
-from ._kernels import multiclass as _mk
-from .losses import masked_softmax
+from .losses import SoftmaxLoss, masked_softmax
 
 __all__ = ["masked_log_loss", "masked_error_rate"]
 
@@ -31,18 +30,7 @@ def masked_log_loss(
     mask : ClassMask or mask-like, optional
     sample_weight : array-like of shape (n,), optional
     """
-    batch = _inputs.multiclass_batch(y_true, raw_prediction, None, mask)
-    per_row = np.empty(batch.n_rows)
-    batch.run(
-        _mk.softmax_loss,
-        batch.raw,
-        batch.y,
-        batch.weight,
-        batch.indptr,
-        batch.indices,
-        batch.from_margin,
-        per_row,
-    )
+    per_row = SoftmaxLoss().loss(y_true, raw_prediction, mask=mask)
     return _weighted_mean(per_row, sample_weight)
 
 

@@ -16,6 +16,8 @@ import xgboost as xgb
 
 from boostobj.datasets import make_transition_data
 
+from .conftest import np_softmax
+
 K = 5
 N = 1500
 OFFSET = -1e30  # the invalid-class margin offset
@@ -40,13 +42,6 @@ def data():
     start = 0.5 * rng.standard_normal((N, K))  # a non-trivial start margin
     start[~mask.to_dense()] = OFFSET
     return X, y, mask.to_dense(), weight, start
-
-
-def np_softmax(raw):
-    """Softmax of each row in float64; entries at -1e30 get exactly 0."""
-    raw = np.asarray(raw, dtype=np.float64)
-    e = np.exp(raw - raw.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 class Recorder:

@@ -18,10 +18,9 @@ from sklearn.utils.class_weight import compute_class_weight
 
 import boostobj
 from boostobj import BinaryLogLoss, ClassMask, SoftmaxLoss
-from boostobj.datasets import make_transition_data
 
-K = 5
-N_TRAIN, N_TEST = 1500, 500
+from .conftest import N_TEST, N_TRAIN, K, np_softmax
+
 ROUNDS = 20
 PARAMS = {
     "num_class": K,
@@ -32,26 +31,6 @@ PARAMS = {
     "disable_default_eval_metric": 1,
 }
 PARITY = 1e-5  # max |dp| between two XGBoost models that should be the same
-
-
-@pytest.fixture(scope="module")
-def data():
-    X, y, mask = make_transition_data(N_TRAIN + N_TEST, K, 3, 6, random_state=0)
-    train, test = slice(0, N_TRAIN), slice(N_TRAIN, None)
-    return {
-        "X": X[train],
-        "y": y[train],
-        "mask": mask.take(train),
-        "X_test": X[test],
-        "y_test": y[test],
-        "mask_test": mask.take(test),
-    }
-
-
-def np_softmax(raw):
-    raw = np.asarray(raw, dtype=np.float64)
-    e = np.exp(raw - raw.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def train(dtrain, objective=None, params=None, rounds=ROUNDS, **kwargs):
