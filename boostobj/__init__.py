@@ -1,8 +1,9 @@
 """boostobj: fast, exact custom objectives for XGBoost and LightGBM.
 
 Public names only; each lives in a small module of its own. Importing boostobj compiles
-nothing and imports neither XGBoost nor LightGBM: the adapters import their backend
-when first used.
+nothing and imports neither XGBoost, LightGBM nor scikit-learn: the adapters import their
+backend when first used, and the estimators (``boostobj.sklearn``) are loaded on first
+access.
 """
 
 from ._threads import get_num_threads, set_num_threads
@@ -14,13 +15,16 @@ from .lgb import (
     lightgbm_objective,
 )
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss, masked_softmax
-from .masks import INVALID_OFFSET, ClassMask
+from .masks import INVALID_OFFSET, ClassMask, TransitionMask
 from .metrics import masked_error_rate, masked_log_loss
 from .predict import predict_margin, predict_proba
 from .xgb import XGBoostMetric, XGBoostObjective, xgboost_dmatrix, xgboost_metric, xgboost_objective
 
 __all__ = [
     "ClassMask",
+    "TransitionMask",
+    "MaskedXGBClassifier",
+    "MaskedLGBMClassifier",
     "INVALID_OFFSET",
     "Loss",
     "SoftmaxLoss",
@@ -45,3 +49,11 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):  # the estimators import scikit-learn: only when asked for
+    if name in ("MaskedXGBClassifier", "MaskedLGBMClassifier", "MaskedBoostingClassifier"):
+        from . import sklearn as _sklearn
+
+        return getattr(_sklearn, name)
+    raise AttributeError(f"module 'boostobj' has no attribute {name!r}")

@@ -270,7 +270,7 @@ class SoftmaxLoss(Loss):
         class_total = np.bincount(y, weights=w, minlength=n_classes)
         eps = np.finfo(np.float64).eps
         if class_total.sum() <= 0:
-            raise ValueError("sample_weight: the total weight is 0; cannot estimate an intercept")
+            raise ValueError("sample_weight: the weights sum to zero; cannot estimate an intercept")
         pi = np.maximum(class_total / class_total.sum(), eps)
         if mask is not None and not mask.is_full:
             pi = _masked_prior(pi, class_total, w, mask, eps)
@@ -375,7 +375,7 @@ class BinaryLogLoss(Loss):
         w = _binary_weights(self, y, _inputs.check_sample_weight(sample_weight, y.size))
         total = np.bincount(y, weights=w, minlength=2)
         if total.sum() <= 0:
-            raise ValueError("sample_weight: the total weight is 0; cannot estimate an intercept")
+            raise ValueError("sample_weight: the weights sum to zero; cannot estimate an intercept")
         eps = np.finfo(np.float64).eps
         p = np.clip(total[1] / total.sum(), eps, 1 - eps)
         return np.array([np.log(p / (1 - p))])

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from ._kernels.softmax import INVALID_BELOW, INVALID_OFFSET
+from ._params import ParamsMixin
 
-__all__ = ["ClassMask", "INVALID_OFFSET", "INVALID_BELOW"]
+__all__ = ["ClassMask", "TransitionMask", "INVALID_OFFSET", "INVALID_BELOW"]
 
 
 class ClassMask:
@@ -315,6 +316,23 @@ class ClassMask:
         return len(self)
 
     @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_rows, n_classes)``, as for the equivalent dense mask."""
+        return (len(self), self.n_classes)
+
+    def __getitem__(self, rows: Any) -> ClassMask:
+        """``mask[rows]``: the same as :meth:`take` (rows only; also ``mask[rows, ...]``).
+
+        This is what lets scikit-learn's cross-validation split a mask passed as
+        routed metadata, row by row, like any other sample-aligned array.
+        """
+        if isinstance(rows, tuple):
+            if len(rows) != 2 or rows[1] is not Ellipsis:
+                raise IndexError("ClassMask: only rows can be selected, as mask[rows] or mask[rows, ...]")
+            rows = rows[0]
+        return self.take(rows)
+
+    @property
     def n_valid(self) -> np.ndarray:
         """(n_rows,) int64: the number of valid classes in each row."""
         return np.diff(self.indptr)
@@ -427,6 +445,71 @@ class ClassMask:
 
     def __setstate__(self, state: dict) -> None:
         self._set(state["indptr"], state["indices"], state["n_classes"])
+
+
+class TransitionMask(ParamsMixin):
+    """A mask rule: the valid classes of a row are the allowed next states of its state.
+
+    ``TransitionMask(column, allowed)(X)`` reads each row's current state from column
+    ``column`` of ``X`` and returns the rows of ``allowed`` they pick, as a ``ClassMask``.
+    Given as an estimator's ``mask_from=``, the mask then needs no routing at all, so
+    scorers, ``cross_val_score``, ``GridSearchCV`` and ``Pipeline`` work unchanged.
+
+    Parameters
+    ----------
+    column : int or str
+        Position of the state column (or its name, for a pandas DataFrame ``X``).
+    allowed : array-like of shape (n_states, n_classes), ClassMask, or sparse
+        ``allowed[s, j]`` is True when class ``j`` (in the estimator's ``classes_``
+        order) may follow state ``s``. States are integers ``0 <= s < n_states``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rule = TransitionMask(0, np.array([[True, True, False], [False, True, True]]))
+    >>> rule(np.array([[1.0, 5.2], [0.0, 1.1]])).to_dense().astype(int)
+    array([[0, 1, 1],
+           [1, 1, 0]])
+    """
+
+    def __init__(self, column: int | str, allowed: Any) -> None:
+        if not isinstance(column, (int, np.integer, str)) or isinstance(column, bool):
+            raise TypeError(f"column: expected a column position or name; got {column!r}")
+        self.column = column
+        self.allowed = allowed
+        self._table = ClassMask.coerce(allowed)
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes of the masks this rule makes."""
+        return self._table.n_classes
+
+    def __call__(self, X: Any) -> ClassMask:
+        """The mask of the rows of ``X``: ``allowed[X[:, column]]``."""
+        if isinstance(self.column, str):
+            if not hasattr(X, "columns"):
+                raise TypeError(
+                    f"column: a column name ({self.column!r}) needs a DataFrame X; got {type(X).__name__}"
+                )
+            states = np.asarray(X[self.column])
+        else:
+            states = np.asarray(X[:, self.column] if not hasattr(X, "iloc") else X.iloc[:, self.column])
+            if hasattr(states, "toarray"):
+                states = states.toarray()
+        states = np.asarray(states).reshape(-1)
+        n_states = len(self._table)
+        if states.dtype.kind not in "iuf":
+            raise TypeError(
+                f"X: the state column {self.column!r} must hold integer states; got dtype {states.dtype}"
+            )
+        bad = ~np.isfinite(states) | (states != np.round(states)) | (states < 0) | (states >= n_states)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"X: row {row} has state {states[row].item()!r} in column {self.column!r}; expected an "
+                f"integer 0 <= state < {n_states} (the rows of allowed)"
+            )
+        return self._table.take(states.astype(np.int64))
 
 
 def _indptr(counts: np.ndarray) -> np.ndarray:

@@ -53,5 +53,5 @@ def _weighted_mean(values: np.ndarray, sample_weight: Any) -> float:
         return float(values.mean()) if values.size else float("nan")
     total = w.sum()
     if total <= 0:
-        raise ValueError("sample_weight: the total weight is 0; the weighted mean is undefined")
+        raise ValueError("sample_weight: the weights sum to zero; the weighted mean is undefined")
     return float(np.dot(values, w) / total)

@@ -680,11 +680,11 @@ class TestSampleWeight:
             SoftmaxLoss().loss(Y, raw, sample_weight=np.full(N, "a"))
 
     def test_zero_total_weight_metric(self, raw):
-        with pytest.raises(ValueError, match=msg("sample_weight: the total weight is 0")):
+        with pytest.raises(ValueError, match=msg("sample_weight: the weights sum to zero")):
             bo.masked_log_loss(Y, raw, sample_weight=np.zeros(N))
 
     def test_zero_total_weight_intercept(self, mask):
-        with pytest.raises(ValueError, match=msg("sample_weight: the total weight is 0")):
+        with pytest.raises(ValueError, match=msg("sample_weight: the weights sum to zero")):
             SoftmaxLoss().init_raw_prediction(Y, sample_weight=np.zeros(N), mask=mask)
 
 

@@ -10,7 +10,10 @@ import pytest
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
 # Small sizes so the smoke test stays quick; every example accepts these options.
-SMALL = {"transition_model.py": ["--rows", "2000", "--rounds", "5"]}
+SMALL = {
+    "transition_model.py": ["--rows", "2000", "--rounds", "5"],
+    "sklearn_pipeline.py": ["--rows", "1500", "--estimators", "5"],
+}
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)

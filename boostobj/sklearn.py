@@ -1,0 +1,466 @@
+"""scikit-learn estimators that take valid-class masks in ``fit``, ``predict_proba``,
+``predict`` and ``score``: :class:`MaskedXGBClassifier` and :class:`MaskedLGBMClassifier`.
+
+Both share :class:`MaskedBoostingClassifier` (mask handling, labels, intercept, engine
+choice, early stopping) and differ only in their constructor parameters (the backend's
+names and defaults) and in a small backend object (``boostobj._backends``) that trains
+and predicts.
+
+Masks: ``valid_mask`` accepts a ``ClassMask``, a dense boolean/0-1 array or a scipy
+sparse matrix whose columns follow ``classes_``, or per-row lists of class *labels*.
+``mask_from`` (a callable ``X -> mask``, e.g. :class:`boostobj.TransitionMask`) makes the
+mask from the features, so no routing is needed anywhere. ``valid_mask`` is an explicit
+keyword of every method, so scikit-learn's metadata routing works:
+``est.set_fit_request(valid_mask=True).set_score_request(valid_mask=True)`` in a
+``Pipeline`` or ``cross_validate(..., params={"valid_mask": mask})`` (a ``ClassMask`` is
+split by rows like any sample-aligned array).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from . import _inputs
+from ._backends import DataSet, Fitted, LightGBMBackend, XGBoostBackend
+from .lgb import LightGBMMetric, LightGBMObjective
+from .losses import BinaryLogLoss, Loss, SoftmaxLoss, masked_softmax
+from .masks import ClassMask
+from .xgb import XGBoostMetric, XGBoostObjective
+
+__all__ = ["MaskedBoostingClassifier", "MaskedXGBClassifier", "MaskedLGBMClassifier"]
+
+_ENGINES = ("auto", "native", "numba")
+
+
+class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
+    """Shared behaviour of the masked gradient-boosting classifiers (not used directly).
+
+    Subclasses define ``__init__`` (the common parameters below plus the backend's own),
+    ``_backend`` and ``_backend_params()``.
+
+    Common parameters
+    -----------------
+    loss : "softmax" or Loss, default="softmax"
+        ``"softmax"``: :class:`boostobj.SoftmaxLoss` (or, for two classes and no mask,
+        :class:`boostobj.BinaryLogLoss`) with ``hessian`` and ``class_weight``.
+    hessian : {"auto", "exact", "xgboost", "lightgbm"}, default="auto"
+        Hessian convention of ``loss="softmax"``; "auto" is the backend's own.
+    class_weight : None, "balanced" or dict {label: weight}, default=None
+    classes : array-like, optional
+        The class universe (labels), when masks name classes absent from ``y``.
+    mask_from : callable, optional
+        ``X -> mask`` used whenever no ``valid_mask`` is given (e.g. TransitionMask).
+    engine : {"auto", "native", "numba"}, default="auto"
+        "native": the backend's built-in objective with the mask as a -1e30 margin offset
+        (pure C++; only for ``loss="softmax"`` with the backend's Hessian and no class
+        weights, where it trains the same model); "numba": boostobj's objective;
+        "auto": native when possible.
+    early_stopping_rounds : int, optional
+        Stop when the masked log-loss on the last eval set has not improved for this
+        many rounds (needs ``eval_set`` in ``fit``).
+    booster_params : dict, optional
+        Further backend parameters, passed through.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, if X had string column names
+    booster_ : xgboost.Booster or lightgbm.Booster
+    intercept_ : ndarray of shape (n_margins,)
+        Start margins (the masked class-prior intercept, see ``loss.init_raw_prediction``).
+    engine_ : {"native", "numba"}
+    best_iteration_ : int or None
+        0-based index of the best round under early stopping; predictions use it.
+    evals_result_ : dict
+        ``{"validation_i": {"masked-mlogloss": [...]}}`` per eval set.
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        Total split gain per feature, normalised to sum 1.
+    """
+
+    _backend: Any = None
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any, *, valid_mask: Any = None, sample_weight: Any = None,
+            eval_set: Any = None, eval_valid_mask: Any = None) -> MaskedBoostingClassifier:  # fmt: skip
+        """Fit on ``X`` (n, n_features) and labels ``y`` (n,), each row's label valid in it.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n, n_features)
+            NaN marks a missing value.
+        y : array-like of shape (n,)
+            Class labels (any hashable type).
+        valid_mask : mask-like, optional
+            Valid classes per row (see the module docstring); default ``mask_from(X)``
+            or all classes.
+        sample_weight : array-like of shape (n,), optional
+        eval_set : list of (X, y) pairs, optional
+            Evaluated with the masked log-loss every round (``evals_result_``); the last
+            one drives early stopping.
+        eval_valid_mask : list of mask-likes, optional
+            One per eval set; required when training with ``valid_mask`` (not with
+            ``mask_from``, which then makes them).
+        """
+        self._check_params()
+        X_checked = validate_data(self, X, accept_sparse=("csr", "csc"), ensure_all_finite="allow-nan")
+        y_labels = column_or_1d(y, warn=True)
+        check_classification_targets(y_labels)
+        self.classes_ = self._classes(y_labels)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y: needs at least 2 classes; got 1 class ({self.classes_[0]!r})")
+        y_idx = self._encode(y_labels, "y")
+        mask = self._mask(X, valid_mask, len(y_idx), "valid_mask")
+        if mask is not None:
+            _inputs.check_labels_valid(y_idx, mask, name="y")
+        weight = _inputs.check_sample_weight(sample_weight, len(y_idx))
+        evals = self._eval_sets(eval_set, eval_valid_mask, training_masked=mask is not None)
+        loss, multiclass = self._loss(mask is not None or any(ds.mask is not None for ds in evals))
+        self._multiclass = multiclass
+        self.engine_ = self._engine(loss)
+        self.intercept_ = loss.init_raw_prediction(
+            y_idx, sample_weight=weight, mask=mask, n_classes=len(self.classes_)
+        ).reshape(-1)
+        backend = self._backend
+        if self.engine_ == "native":
+            objective = backend.builtin_objective(multiclass)
+        else:
+            objective = (XGBoostObjective if backend.name == "xgboost" else LightGBMObjective)(loss)
+        metric_cls = XGBoostMetric if backend.name == "xgboost" else LightGBMMetric
+        metric = metric_cls("mlogloss" if multiclass else "logloss", output_margin=self.engine_ == "numba")
+        params = self._backend_params()
+        if multiclass:
+            params["num_class"] = len(self.classes_)
+        if self.early_stopping_rounds and not evals:
+            raise ValueError("early_stopping_rounds: needs an eval_set in fit to stop on")
+        self._fitted: Fitted = backend.train(
+            params, DataSet(X_checked, y_idx, mask, weight), evals, self.n_estimators, objective,
+            metric, self.intercept_, self.early_stopping_rounds,
+        )  # fmt: skip
+        self.booster_ = self._fitted.booster
+        self.best_iteration_ = self._fitted.best_iteration
+        self.evals_result_ = self._fitted.evals_result
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def predict_proba(self, X: Any, *, valid_mask: Any = None) -> np.ndarray:
+        """Class probabilities, shape (n, n_classes) in ``classes_`` order.
+
+        Rows sum to 1 and are exactly 0 on classes invalid in their row.
+        """
+        check_is_fitted(self, "booster_")
+        X_checked = validate_data(
+            self, X, accept_sparse=("csr", "csc"), ensure_all_finite="allow-nan", reset=False
+        )
+        n = X_checked.shape[0]
+        mask = self._mask(X, valid_mask, n, "valid_mask")
+        raw = self._backend.predict_margin(
+            self._fitted, X_checked, mask if self._multiclass else None, self.intercept_
+        )
+        if not self._multiclass:  # one margin f: the two-class softmax of (0, f)
+            raw = np.column_stack([np.zeros(n), np.asarray(raw, dtype=np.float64).reshape(n)])
+        return masked_softmax(raw, mask=mask)
+
+    def predict(self, X: Any, *, valid_mask: Any = None) -> np.ndarray:
+        """The most probable valid class of each row (never an invalid one), shape (n,)."""
+        proba = self.predict_proba(X, valid_mask=valid_mask)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X: Any, y: Any, *, valid_mask: Any = None, sample_weight: Any = None) -> float:
+        """Accuracy of :meth:`predict` under the mask (weighted by ``sample_weight``)."""
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X, valid_mask=valid_mask), sample_weight=sample_weight))
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """Total split gain per feature, normalised to sum 1, shape (n_features_in_,)."""
+        check_is_fitted(self, "booster_")
+        return self._backend.feature_importances(self._fitted, self.n_features_in_)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        return tags
+
+    # ------------------------------------------------------------------ helpers
+    def _check_params(self) -> None:
+        if self.engine not in _ENGINES:
+            raise ValueError(f"engine: expected one of {list(_ENGINES)}; got {self.engine!r}")
+        if not isinstance(self.loss, Loss) and self.loss != "softmax":
+            raise ValueError(f"loss: expected 'softmax' or a boostobj Loss; got {self.loss!r}")
+        if isinstance(self.loss, Loss) and (self.class_weight is not None or self.hessian != "auto"):
+            raise ValueError(
+                "class_weight, hessian: set them on the loss object when loss is a Loss instance"
+            )
+        for name in ("n_estimators",):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name}: expected an integer >= 1; got {value!r}")
+        rounds = self.early_stopping_rounds
+        if rounds is not None and (
+            isinstance(rounds, bool) or not isinstance(rounds, numbers.Integral) or rounds < 1
+        ):
+            raise ValueError(f"early_stopping_rounds: expected None or an integer >= 1; got {rounds!r}")
+        if self.mask_from is not None and not callable(self.mask_from):
+            raise TypeError(f"mask_from: expected a callable X -> mask; got {type(self.mask_from).__name__}")
+
+    def _classes(self, y_labels: np.ndarray) -> np.ndarray:
+        present = np.unique(y_labels)
+        if self.classes is None:
+            return present
+        classes = np.asarray(self.classes)
+        if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
+            raise ValueError(f"classes: expected a 1-D array of distinct labels; got {self.classes!r}")
+        missing = np.setdiff1d(present, classes)
+        if missing.size:
+            raise ValueError(f"y: labels {missing.tolist()} are not in classes={classes.tolist()}")
+        return classes
+
+    def _encode(self, labels: Any, name: str) -> np.ndarray:
+        """Labels -> indices into ``classes_`` (an error for unknown labels)."""
+        labels = np.asarray(labels)
+        order = np.argsort(self.classes_, kind="stable")
+        sorted_classes = self.classes_[order]
+        try:
+            pos = np.searchsorted(sorted_classes, labels)
+        except TypeError:
+            raise ValueError(
+                f"{name}: labels of type {labels.dtype} do not match classes_ {self.classes_.tolist()}"
+            ) from None
+        pos = np.clip(pos, 0, len(sorted_classes) - 1)
+        unknown = sorted_classes[pos] != labels
+        if np.any(unknown):
+            first = labels[np.flatnonzero(unknown)[0]]
+            first = first.item() if isinstance(first, np.generic) else first
+            raise ValueError(f"{name}: unknown class {first!r}; the classes are {self.classes_.tolist()}")
+        return order[pos].astype(np.int64)
+
+    def _mask(self, X: Any, valid_mask: Any, n_rows: int, name: str) -> ClassMask | None:
+        """A mask-like (or ``mask_from(X)``) as a ``ClassMask`` over ``classes_``."""
+        source = name
+        if valid_mask is None and self.mask_from is not None:
+            valid_mask, source = self.mask_from(X), "mask_from(X)"
+        if valid_mask is None:
+            return None
+        k = len(self.classes_)
+        if (
+            isinstance(valid_mask, ClassMask)
+            or hasattr(valid_mask, "tocsr")
+            or (isinstance(valid_mask, np.ndarray) and valid_mask.ndim == 2 and valid_mask.dtype != object)
+        ):
+            mask = ClassMask.coerce(valid_mask)
+        else:  # per-row lists of class labels
+            rows = list(valid_mask)
+            lengths = [len(row) for row in rows]
+            flat = (
+                np.asarray([label for row in rows for label in row])
+                if sum(lengths)
+                else np.array([], dtype=int)
+            )
+            indices = self._encode(flat, source) if flat.size else flat.astype(np.int64)
+            mask = ClassMask.from_lists(np.split(indices, np.cumsum(lengths)[:-1]), k)
+        if mask.n_classes != k:
+            raise ValueError(
+                f"{source}: has {mask.n_classes} classes (columns) but the estimator has {k} "
+                f"(classes_={self.classes_.tolist()})"
+            )
+        if len(mask) != n_rows:
+            raise ValueError(f"{source}: has {len(mask)} rows but X has {n_rows}; they must match")
+        return mask
+
+    def _eval_sets(self, eval_set: Any, eval_valid_mask: Any, training_masked: bool) -> list[DataSet]:
+        if eval_set is None:
+            if eval_valid_mask is not None:
+                raise ValueError("eval_valid_mask: given without eval_set")
+            return []
+        eval_set = list(eval_set)
+        masks = [None] * len(eval_set) if eval_valid_mask is None else list(eval_valid_mask)
+        if len(masks) != len(eval_set):
+            raise ValueError(
+                f"eval_valid_mask: expected one mask per eval set ({len(eval_set)}); got {len(masks)}"
+            )
+        if training_masked and eval_valid_mask is None and self.mask_from is None:
+            raise ValueError(
+                "eval_valid_mask: training uses valid_mask, so each eval set needs its own mask too "
+                "(pass eval_valid_mask=[...], or use mask_from to derive masks from X)"
+            )
+        out = []
+        for i, ((X_e, y_e), m_e) in enumerate(zip(eval_set, masks, strict=True)):
+            X_checked = validate_data(
+                self, X_e, accept_sparse=("csr", "csc"), ensure_all_finite="allow-nan", reset=False
+            )
+            y_idx = self._encode(column_or_1d(y_e), f"eval_set[{i}] y")
+            mask = self._mask(X_e, m_e, len(y_idx), f"eval_valid_mask[{i}]")
+            if mask is not None:
+                _inputs.check_labels_valid(y_idx, mask, name=f"eval_set[{i}] y")
+            out.append(DataSet(X_checked, y_idx, mask))
+        return out
+
+    def _loss(self, masked: bool) -> tuple[Loss, bool]:
+        """The loss object and whether the model has one margin per class."""
+        k = len(self.classes_)
+        if isinstance(self.loss, Loss):
+            if not self.loss.is_multiclass and (k != 2 or masked):
+                raise ValueError("loss: a one-margin (binary) loss needs exactly 2 classes and no mask")
+            return self.loss.for_backend(self._backend.name), self.loss.is_multiclass
+        class_weight = None
+        if self.class_weight is not None:
+            if self.class_weight == "balanced":
+                class_weight = "balanced"
+            elif isinstance(self.class_weight, dict):
+                idx = self._encode(np.asarray(list(self.class_weight)), "class_weight")
+                class_weight = dict(zip(idx.tolist(), self.class_weight.values(), strict=True))
+            else:
+                raise ValueError(
+                    f"class_weight: expected None, 'balanced' or a dict {{label: weight}}; "
+                    f"got {self.class_weight!r}"
+                )
+        if k == 2 and not masked:
+            return BinaryLogLoss(class_weight=class_weight).for_backend(self._backend.name), False
+        return SoftmaxLoss(hessian=self.hessian, class_weight=class_weight).for_backend(
+            self._backend.name
+        ), True
+
+    def _engine(self, loss: Loss) -> str:
+        native_ok = (
+            loss.get_params().get("class_weight") is None
+            and getattr(loss, "pos_weight", 1.0) == 1.0
+            and (
+                isinstance(loss, BinaryLogLoss)
+                or (
+                    type(loss) is SoftmaxLoss
+                    and loss.hessian == self._backend.name
+                    and loss.hessian_floor is None
+                )
+            )
+        )
+        if self.engine == "native" and not native_ok:
+            raise ValueError(
+                f"engine: 'native' trains the backend's built-in objective, which only matches "
+                f"{loss!r} with the backend's own Hessian and no class or positive weights; use "
+                f"engine='numba' or 'auto'"
+            )
+        return "native" if self.engine == "native" or (self.engine == "auto" and native_ok) else "numba"
+
+
+class MaskedXGBClassifier(MaskedBoostingClassifier):
+    """XGBoost gradient boosting with per-row valid classes (see
+    :class:`MaskedBoostingClassifier` for the shared parameters and attributes).
+
+    XGBoost parameters keep XGBoost's scikit-learn names and defaults: ``n_estimators``,
+    ``learning_rate`` (eta), ``max_depth``, ``min_child_weight``, ``subsample``,
+    ``colsample_bytree``, ``reg_lambda``, ``reg_alpha``, ``tree_method``, ``max_bin``,
+    ``n_jobs`` (nthread), ``random_state`` (seed); others go in ``booster_params``.
+
+    Examples
+    --------
+    >>> from boostobj import MaskedXGBClassifier, TransitionMask
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask, allowed = make_transition_data(500, 5, 2, random_state=0, return_allowed=True)
+    >>> clf = MaskedXGBClassifier(n_estimators=5, mask_from=TransitionMask(0, allowed)).fit(X, y)
+    >>> bool((clf.predict_proba(X)[~mask.to_dense()] == 0).all())
+    True
+    """
+
+    _backend = XGBoostBackend()
+
+    def __init__(self, *, loss: Any = "softmax", hessian: str = "auto", class_weight: Any = None,
+                 classes: Any = None, mask_from: Any = None, engine: str = "auto", n_estimators: int = 100,
+                 learning_rate: float = 0.3, max_depth: int = 6, min_child_weight: float = 1.0,
+                 subsample: float = 1.0, colsample_bytree: float = 1.0, reg_lambda: float = 1.0,
+                 reg_alpha: float = 0.0, tree_method: str = "hist", max_bin: int = 256,
+                 early_stopping_rounds: int | None = None, n_jobs: int | None = None,
+                 random_state: int | None = None, booster_params: dict | None = None) -> None:  # fmt: skip
+        self.loss = loss
+        self.hessian = hessian
+        self.class_weight = class_weight
+        self.classes = classes
+        self.mask_from = mask_from
+        self.engine = engine
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.min_child_weight = min_child_weight
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.reg_alpha = reg_alpha
+        self.tree_method = tree_method
+        self.max_bin = max_bin
+        self.early_stopping_rounds = early_stopping_rounds
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.booster_params = booster_params
+
+    def _backend_params(self) -> dict:
+        params = {
+            "eta": self.learning_rate, "max_depth": self.max_depth, "min_child_weight": self.min_child_weight,
+            "subsample": self.subsample, "colsample_bytree": self.colsample_bytree, "lambda": self.reg_lambda,
+            "alpha": self.reg_alpha, "tree_method": self.tree_method, "max_bin": self.max_bin,
+            "seed": 0 if self.random_state is None else int(self.random_state), "verbosity": 0,
+        }  # fmt: skip
+        if self.n_jobs is not None:
+            params["nthread"] = self.n_jobs
+        return {**params, **(self.booster_params or {})}
+
+
+class MaskedLGBMClassifier(MaskedBoostingClassifier):
+    """LightGBM gradient boosting with per-row valid classes (see
+    :class:`MaskedBoostingClassifier` for the shared parameters and attributes).
+
+    LightGBM parameters keep LightGBM's scikit-learn names and defaults:
+    ``n_estimators``, ``learning_rate``, ``num_leaves``, ``max_depth``,
+    ``min_child_samples``, ``subsample``, ``subsample_freq``, ``colsample_bytree``,
+    ``reg_alpha``, ``reg_lambda``, ``n_jobs`` (num_threads), ``random_state`` (seed);
+    others go in ``booster_params``.
+    """
+
+    _backend = LightGBMBackend()
+
+    def __init__(self, *, loss: Any = "softmax", hessian: str = "auto", class_weight: Any = None,
+                 classes: Any = None, mask_from: Any = None, engine: str = "auto", n_estimators: int = 100,
+                 learning_rate: float = 0.1, num_leaves: int = 31, max_depth: int = -1,
+                 min_child_samples: int = 20, subsample: float = 1.0, subsample_freq: int = 0,
+                 colsample_bytree: float = 1.0, reg_alpha: float = 0.0, reg_lambda: float = 0.0,
+                 early_stopping_rounds: int | None = None, n_jobs: int | None = None,
+                 random_state: int | None = None, booster_params: dict | None = None) -> None:  # fmt: skip
+        self.loss = loss
+        self.hessian = hessian
+        self.class_weight = class_weight
+        self.classes = classes
+        self.mask_from = mask_from
+        self.engine = engine
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.max_depth = max_depth
+        self.min_child_samples = min_child_samples
+        self.subsample = subsample
+        self.subsample_freq = subsample_freq
+        self.colsample_bytree = colsample_bytree
+        self.reg_alpha = reg_alpha
+        self.reg_lambda = reg_lambda
+        self.early_stopping_rounds = early_stopping_rounds
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.booster_params = booster_params
+
+    def _backend_params(self) -> dict:
+        params = {
+            "learning_rate": self.learning_rate, "num_leaves": self.num_leaves, "max_depth": self.max_depth,
+            "min_child_samples": self.min_child_samples, "bagging_fraction": self.subsample,
+            "bagging_freq": self.subsample_freq, "feature_fraction": self.colsample_bytree,
+            "lambda_l1": self.reg_alpha, "lambda_l2": self.reg_lambda, "verbose": -1,
+            "seed": 0 if self.random_state is None else int(self.random_state),
+        }  # fmt: skip
+        if self.n_jobs is not None:
+            params["num_threads"] = self.n_jobs
+        return {**params, **(self.booster_params or {})}
