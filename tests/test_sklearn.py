@@ -198,21 +198,29 @@ def test_transition_mask_by_column_name_and_feature_names(trans):
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
-def test_pickle_round_trip_in_a_fresh_process(cls, trans, tmp_path):
+@pytest.mark.parametrize("how", ["pickle", "joblib"])
+def test_pickle_round_trip_in_a_fresh_process(cls, how, trans, tmp_path):
+    import joblib
+
     X, y, mask = trans["X"], np.array(list("abcde"))[trans["y"]], trans["mask"]
     clf = small(cls, mask_from=TransitionMask(0, trans["allowed"])).fit(X, y)
-    path = tmp_path / "model.pkl"
-    path.write_bytes(pickle.dumps(clf))
+    path = tmp_path / "model.bin"
+    if how == "pickle":
+        path.write_bytes(pickle.dumps(clf))
+        load = "pickle.loads(open(sys.argv[1], 'rb').read())"
+    else:
+        joblib.dump(clf, path)
+        load = "joblib.load(sys.argv[1])"
     np.save(tmp_path / "X.npy", X)
     code = (
-        "import pickle, sys, numpy as np; clf = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        f"import pickle, sys, joblib, numpy as np; clf = {load}; "
         "X = np.load(sys.argv[2]); np.save(sys.argv[3], clf.predict_proba(X)); "
         "print(''.join(clf.predict(X[:20])))"
     )
+    args = [str(path), str(tmp_path / "X.npy"), str(tmp_path / "p.npy")]
     out = subprocess.run(
-        [sys.executable, "-c", code, str(path), str(tmp_path / "X.npy"), str(tmp_path / "p.npy")],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    ).stdout
     np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), clf.predict_proba(X))
     assert out.strip() == "".join(clf.predict(X[:20]))
     assert mask.contains(np.searchsorted(clf.classes_, clf.predict(X))).all()
