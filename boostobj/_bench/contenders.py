@@ -1,0 +1,259 @@
+"""The benchmark's contenders, and one timed training run of a contender on a backend.
+
+Per backend (XGBoost, LightGBM), on the same data and parameters:
+
+1. ``builtin_unaware``: the built-in objective (``multi:softprob`` / ``multiclass``) on
+   data without the mask, what most users run today; its test probabilities are
+   renormalised over each row's valid classes for the masked metrics;
+2. ``builtin_masked``: the built-in objective with the mask as a -1e30 margin offset
+   (``base_margin`` / ``init_score``): the native masked model, pure C++;
+3. ``boostobj``: boostobj's numba objective (``xgboost_objective()`` /
+   ``lightgbm_objective()``) on the same offset data;
+4. ``python_loop``: the classic per-row Python loop objective
+   (:class:`~boostobj._bench.gradients.LoopObjective`);
+5. ``numpy``: the vectorised NumPy objective (:class:`~boostobj._bench.gradients.NumpyObjective`).
+
+Contenders 2 to 5 train the same model (same start margins, same gradient and Hessian):
+their test probabilities agree up to float32 rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..losses import masked_softmax
+from ..metrics import masked_log_loss
+from ..predict import predict_margin
+from .gradients import LoopObjective, NumpyObjective
+from .measure import PeakMemory, TimedObjective
+from .workloads import Workload
+
+__all__ = ["BACKENDS", "CONTENDERS", "Contender", "Settings", "Fit", "Scores", "make_objective", "fit"]
+
+#: Training rows on which the models' probabilities are compared (the first ones).
+TRAIN_ROWS_SCORED = 20_000
+
+#: Backends, and the name of each one's built-in multiclass objective.
+BACKENDS = {"xgboost": "multi:softprob", "lightgbm": "multiclass"}
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One way of training the masked multiclass model.
+
+    Attributes
+    ----------
+    number : str
+        Its number in the issue and the table ("1" to "5").
+    key : str
+        Its name in the JSON output.
+    label : str
+        Short description; ``{builtin}`` stands for the backend's built-in objective.
+    """
+
+    number: str
+    key: str
+    label: str
+
+    def describe(self, backend: str) -> str:
+        return self.label.format(builtin=BACKENDS[backend])
+
+
+CONTENDERS = (
+    Contender("1", "builtin_unaware", "{builtin}, no mask*"),
+    Contender("2", "builtin_masked", "{builtin}, -1e30 offset"),
+    Contender("3", "boostobj", "boostobj objective"),
+    Contender("4", "python_loop", "Python per-row loop"),
+    Contender("5", "numpy", "NumPy vectorised"),
+)
+BY_KEY = {c.key: c for c in CONTENDERS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Training parameters shared by every contender.
+
+    ``threads`` serves the backend (``nthread`` / ``num_threads``); the caller sets
+    boostobj's kernel threads.
+    """
+
+    rounds: int
+    depth: int
+    learning_rate: float
+    threads: int
+
+
+@dataclass
+class Fit:
+    """What one training run measured.
+
+    Attributes
+    ----------
+    seconds : float
+        Wall time of ``xgboost.train`` / ``lightgbm.train`` (data set construction excluded).
+    rounds : int
+        Boosting rounds actually trained.
+    objective_seconds : float or None
+        Time inside the objective callable; None for a built-in objective.
+    peak_bytes : int or None
+        See :class:`~boostobj._bench.measure.PeakMemory`.
+    scores : Scores or None
+        The model's predictions and metrics (when asked for).
+    """
+
+    seconds: float
+    rounds: int
+    objective_seconds: float | None
+    peak_bytes: int | None
+    scores: Scores | None
+
+
+@dataclass
+class Scores:
+    """Predictions of a trained model, 0 on invalid classes (renormalised for contender 1).
+
+    Attributes
+    ----------
+    proba_test : ndarray of shape (n_test, K)
+    proba_train : ndarray of shape (min(n, TRAIN_ROWS_SCORED), K)
+        On the first training rows: models that make the same splits agree there to
+        rounding, even where a split's threshold is a tie-break between equivalent
+        thresholds (same training rows on each side), which test rows can reveal.
+    log_loss, accuracy : float
+        Masked log-loss and accuracy on the test set.
+    """
+
+    proba_test: np.ndarray
+    proba_train: np.ndarray
+    log_loss: float
+    accuracy: float
+
+
+def make_objective(key: str, backend: str, mask: Any) -> Any:
+    """The objective callable of contender ``key`` for ``backend``; None for a built-in.
+
+    ``mask`` is the training rows' ``ClassMask`` (bound by contenders 4 and 5; boostobj's
+    objective reads it from the margins' -1e30 offset).
+    """
+    if key in ("builtin_unaware", "builtin_masked"):
+        return None
+    if key == "boostobj":
+        from .. import lgb, xgb
+
+        return xgb.xgboost_objective() if backend == "xgboost" else lgb.lightgbm_objective()
+    if key == "python_loop":
+        return LoopObjective(mask, backend)
+    if key == "numpy":
+        return NumpyObjective(mask, backend)
+    raise ValueError(f"key: expected one of {list(BY_KEY)}; got {key!r}")
+
+
+def fit(key: str, backend: str, workload: Workload, settings: Settings, *, score: bool = True) -> Fit:
+    """Train contender ``key`` on ``backend``; with ``score``, predict and score it too.
+
+    Timed: the training call only. Contender 1's data carries no mask; the others' carry
+    it as a -1e30 margin offset.
+    """
+    objective = make_objective(key, backend, workload.mask)
+    timed = None if objective is None else TimedObjective(objective)
+    train = _train_xgboost if backend == "xgboost" else _train_lightgbm
+    booster, seconds, rounds, peak = train(key, workload, settings, timed)
+    return Fit(
+        seconds=seconds,
+        rounds=rounds,
+        objective_seconds=None if timed is None else timed.seconds,
+        peak_bytes=peak,
+        scores=_score(key, backend, booster, workload, settings) if score else None,
+    )
+
+
+def _score(key: str, backend: str, booster: Any, workload: Workload, settings: Settings) -> Scores:
+    train_rows = np.arange(min(workload.n_rows, TRAIN_ROWS_SCORED))
+    train_mask = workload.mask.take(train_rows)
+    margin_test = _margin(key, backend, booster, workload.X_test, workload.mask_test, settings.threads)
+    margin_train = _margin(key, backend, booster, workload.X[train_rows], train_mask, settings.threads)
+    proba_test = masked_softmax(margin_test, mask=workload.mask_test)
+    return Scores(
+        proba_test=proba_test,
+        proba_train=masked_softmax(margin_train, mask=train_mask),
+        log_loss=masked_log_loss(workload.y_test, margin_test, mask=workload.mask_test),
+        accuracy=float(np.mean(proba_test.argmax(axis=1) == workload.y_test)),
+    )
+
+
+def _margin(key: str, backend: str, booster: Any, X: np.ndarray, mask: Any, threads: int) -> np.ndarray:
+    """Margins of ``X``'s rows; their softmax over ``mask``'s valid classes is the prediction."""
+    if backend == "xgboost" and key == "builtin_unaware":
+        import xgboost as xgb
+
+        # trained without base_margin: predict from a plain DMatrix, keeping its learned
+        # base_score (the softmax over valid classes then renormalises)
+        return predict_margin(booster, xgb.DMatrix(X, nthread=threads))
+    # the start margins (-1e30 offset) the booster was trained with, added back; for
+    # LightGBM's contender 1 (trained without them) this is the renormalisation
+    return predict_margin(booster, X, mask=mask)
+
+
+def _timed_train(train: Any) -> tuple[Any, float, int | None]:
+    import time
+
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        booster = train()
+        seconds = time.perf_counter() - start
+    return booster, seconds, memory.peak_bytes
+
+
+def _train_xgboost(
+    key: str, workload: Workload, settings: Settings, objective: TimedObjective | None
+) -> tuple[Any, float, int, int | None]:
+    import xgboost as xgb
+
+    from ..xgb import xgboost_dmatrix
+
+    params: dict[str, Any] = {
+        "num_class": workload.n_classes,
+        "tree_method": "hist",
+        "max_depth": settings.depth,
+        "eta": settings.learning_rate,
+        "nthread": settings.threads,
+        "verbosity": 0,
+    }
+    if objective is None:
+        params["objective"] = "multi:softprob"
+    else:
+        params["disable_default_eval_metric"] = 1
+    if key == "builtin_unaware":
+        dtrain = xgb.DMatrix(workload.X, label=workload.y, nthread=settings.threads)
+    else:
+        dtrain = xgboost_dmatrix(workload.X, workload.y, mask=workload.mask, nthread=settings.threads)
+    booster, seconds, peak = _timed_train(lambda: xgb.train(params, dtrain, settings.rounds, obj=objective))
+    return booster, seconds, booster.num_boosted_rounds(), peak
+
+
+def _train_lightgbm(
+    key: str, workload: Workload, settings: Settings, objective: TimedObjective | None
+) -> tuple[Any, float, int, int | None]:
+    import lightgbm as lgb
+
+    from ..lgb import lightgbm_dataset
+
+    quiet = {"verbose": -1, "num_threads": settings.threads}
+    params: dict[str, Any] = {
+        "num_class": workload.n_classes,
+        "max_depth": settings.depth,
+        "num_leaves": max(2, 2**settings.depth - 1),
+        "learning_rate": settings.learning_rate,
+        "objective": "multiclass" if objective is None else objective,
+        **quiet,
+    }
+    if key == "builtin_unaware":
+        dtrain = lgb.Dataset(workload.X, label=workload.y, params=quiet)
+    else:
+        dtrain = lightgbm_dataset(workload.X, workload.y, mask=workload.mask, params=quiet)
+    dtrain.construct()
+    booster, seconds, peak = _timed_train(lambda: lgb.train(params, dtrain, settings.rounds))
+    return booster, seconds, booster.current_iteration(), peak

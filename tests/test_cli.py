@@ -1,0 +1,248 @@
+"""The ``boostobj bench`` command: runs on every backend and data set, writes the documented
+JSON and a PNG, and turns each bad option into a one-line error with exit code 2.
+
+Tiny sizes only; no timing is asserted.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from boostobj.cli import main
+
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+TINY = ["--rounds", "3", "--repeat", "1"]
+IDS = ["1", "2", "3", "2s", "4", "5"]  # 2s: contender 2 on the Python loop's subsample
+TOP_KEYS = {
+    "command",
+    "wall_seconds",
+    "date",
+    "machine",
+    "versions",
+    "config",
+    "data",
+    "memory_method",
+    "results",
+}
+RESULT_KEYS = {
+    "backend",
+    "id",
+    "contender",
+    "label",
+    "reference",
+    "train_rows",
+    "rounds",
+    "train_seconds",
+    "train_seconds_runs",
+    "seconds_per_round",
+    "objective_ms_per_round",
+    "objective_share",
+    "ratio_vs_reference",
+    "peak_memory_mb",
+    "test_log_loss",
+    "test_accuracy",
+    "max_dp_test",
+    "max_dp_train",
+    "train_rows_compared",
+}
+
+
+def _run(*args, blocked=(), timeout=300):
+    """``python -m boostobj <args>`` in a fresh process; ``blocked`` modules fail to import."""
+    if not blocked:
+        cmd = [sys.executable, "-m", "boostobj", *args]
+    else:
+        code = f"""
+            import sys
+            class Block:
+                def find_spec(self, name, path=None, target=None):
+                    if name.split(".")[0] in {set(blocked)!r}:
+                        raise ImportError("blocked: " + name)
+            sys.meta_path.insert(0, Block())
+            from boostobj.cli import main
+            sys.exit(main({list(args)!r}))
+        """
+        cmd = [sys.executable, "-c", textwrap.dedent(code)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def _check_report(report, backends, data):
+    assert TOP_KEYS <= set(report)
+    assert report["config"]["backends"] == backends and report["config"]["data"] == data
+    assert report["command"].startswith("boostobj bench")
+    results = report["results"]
+    for result in results:
+        assert RESULT_KEYS <= set(result), RESULT_KEYS - set(result)
+        assert math.isfinite(result["test_log_loss"]) and result["test_log_loss"] > 0
+        assert 0 <= result["test_accuracy"] <= 1
+        assert 0 <= result["max_dp_test"] <= 1 and 0 <= result["max_dp_train"] <= 1
+        assert result["train_seconds"] > 0 and result["rounds"] == 3
+        assert len(result["train_seconds_runs"]) == report["config"]["repeat"]
+        builtin = result["contender"].startswith("builtin")
+        assert (result["objective_ms_per_round"] is None) == builtin
+        assert builtin or 0 <= result["objective_share"] <= 1
+    for backend in backends:
+        by_id = {r["id"]: r for r in results if r["backend"] == backend}
+        assert set(by_id) <= set(IDS) and {"1", "2", "3", "4", "5"} <= set(by_id)
+        for ref in ("2", "2s"):
+            if ref in by_id:  # contender 2 against itself
+                assert by_id[ref]["max_dp_test"] == by_id[ref]["max_dp_train"] == 0
+                assert by_id[ref]["ratio_vs_reference"] == 1
+        # contenders 3, 4, 5 train contender 2's model: equal probabilities on the training
+        # rows (on test rows a tied split threshold may be broken differently: not asserted)
+        for contender in ("3", "4", "5"):
+            assert by_id[contender]["max_dp_train"] <= 1e-5, (backend, contender)
+    return {(r["backend"], r["id"]): r for r in results}
+
+
+@pytest.fixture(scope="module")
+def transition_run(tmp_path_factory):
+    """Both backends on tiny transition data, two interleaved repetitions, with --plot when
+    matplotlib is installed."""
+    out = tmp_path_factory.mktemp("cli")
+    args = ["bench", "--rows", "400", "--classes", "5", "--valid-per-row", "3", "--loop-rows", "100"]
+    args += ["--rounds", "3", "--repeat", "2", "--json", str(out / "r.json")]
+    if HAS_MATPLOTLIB:
+        args += ["--plot", str(out / "r.png")]
+    result = _run(*args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result, out
+
+
+def test_transition_run_table_lists_every_contender(transition_run):
+    result, _ = transition_run
+    table = result.stdout
+    for backend, builtin in (("xgboost", "multi:softprob"), ("lightgbm", "multiclass")):
+        assert f"\n{backend}\n" in table
+        assert f"{builtin}, no mask*" in table and f"{builtin}, -1e30 offset" in table
+    for label in ("boostobj objective", "Python per-row loop", "NumPy vectorised"):
+        assert table.count(label) == 2
+    assert "2s, 4: trained on a subsample of 100 rows" in table
+    assert "Traceback" not in result.stderr
+    # progress: one line per finished fit, on stderr
+    assert result.stderr.count("] xgboost") == result.stderr.count("] lightgbm") == 2 * len(IDS)
+
+
+def test_transition_run_json(transition_run):
+    _, out = transition_run
+    report = json.loads((out / "r.json").read_text())
+    by_key = _check_report(report, ["xgboost", "lightgbm"], "transition")
+    assert report["config"]["repeat"] == 2
+    for backend in ("xgboost", "lightgbm"):
+        assert by_key[backend, "4"]["train_rows"] == by_key[backend, "2s"]["train_rows"] == 100
+        assert by_key[backend, "4"]["reference"] == "2s"
+        assert by_key[backend, "3"]["train_rows"] == 400 and by_key[backend, "3"]["reference"] == "2"
+
+
+@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="matplotlib not installed (the exit-2 path is tested)")
+def test_plot_writes_a_png(transition_run):
+    _, out = transition_run
+    assert (out / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("data", ["digits", "wine"])
+def test_bundled_data_sets_with_full_masks(data, tmp_path):
+    # run through main() in a fresh process, to see which modules a run imports
+    path = tmp_path / "r.json"
+    code = f"""
+        import sys
+        from boostobj.cli import main
+        code = main(["bench", "--data", "{data}", *{TINY!r}, "--json", {str(path)!r}])
+        print("matplotlib imported:", "matplotlib" in sys.modules)
+        sys.exit(code)
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "matplotlib imported: False" in result.stdout  # only --plot imports it
+    assert f"· {data}: " in result.stdout and "(full mask)" in result.stdout
+    report = json.loads(path.read_text())
+    by_key = _check_report(report, ["xgboost", "lightgbm"], data)
+    # everything fits the loop's default subsample: no 2s, contender 4 compares with 2
+    assert ("xgboost", "2s") not in by_key and by_key["xgboost", "4"]["reference"] == "2"
+    assert report["data"]["mean_valid_per_row"] == report["data"]["classes"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--rows", "-5"], "argument --rows: expected an integer >= 20; got -5"),
+        (["--classes", "4", "--valid-per-row", "5"], "--valid-per-row: expected at most --classes (4)"),
+        (["--backend", "catboost"], "argument --backend: invalid choice: 'catboost'"),
+        (["--data", "iris"], "argument --data: invalid choice: 'iris'"),
+        (["--repeat", "0"], "argument --repeat: expected an integer >= 1; got 0"),
+        (["--learning-rate", "nan"], "argument --learning-rate: expected a positive number"),
+        (["--data", "wine", "--rows", "100"], "--rows: applies to --data transition only"),
+        (["--json", "/no/such/folder/r.json"], "--json: folder '/no/such/folder' does not exist"),
+        (["--no-such-option"], "unrecognized arguments: --no-such-option"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(args, message, capsys):
+    assert main(["bench", *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("boostobj bench: error: ") and message in captured.err
+    assert captured.err.count("\n") == 1  # one line
+
+
+def test_bad_option_in_a_real_process_has_no_traceback():
+    result = _run("bench", "--rows", "-5")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_missing_command_exits_2(capsys):
+    assert main([]) == 2
+    assert capsys.readouterr().err.startswith("boostobj: error: ")
+
+
+@pytest.mark.parametrize(
+    "args, blocked, message",
+    [
+        (["--backend", "xgboost"], "xgboost", "--backend xgboost: needs the xgboost package"),
+        (["--backend", "both"], "lightgbm", "--backend both: needs the lightgbm package"),
+        (["--plot", "r.png"], "matplotlib", "--plot: needs matplotlib (pip install 'boostobj[plot]')"),
+    ],
+)
+def test_missing_optional_package_exits_2_with_one_line(args, blocked, message):
+    result = _run("bench", *args, blocked=(blocked,))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("boostobj bench: error: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_help_is_useful_and_imports_nothing_heavy():
+    code = """
+        import sys
+        from boostobj.cli import main
+        try:
+            main(["bench", "--help"])
+        except SystemExit as exit:
+            assert exit.code == 0, exit.code
+        heavy = ("xgboost", "lightgbm", "sklearn", "matplotlib")
+        print("heavy:", sorted(m for m in heavy if m in sys.modules))
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "heavy: []" in result.stdout
+    for option in ("--quick", "--rows", "--valid-per-row", "--backend", "--loop-rows", "--json", "--plot"):
+        assert option in result.stdout
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "boostobj"
+    if not script.exists():
+        pytest.skip("the boostobj console script is not installed next to this interpreter")
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("boostobj ")
