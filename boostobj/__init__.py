@@ -7,6 +7,7 @@ access.
 """
 
 from ._threads import get_num_threads, set_num_threads
+from .focal import BinaryFocalLoss, FocalLoss
 from .lgb import (
     LightGBMMetric,
     LightGBMObjective,
@@ -18,6 +19,8 @@ from .losses import BinaryLogLoss, Loss, SoftmaxLoss, masked_softmax
 from .masks import INVALID_OFFSET, ClassMask, TransitionMask
 from .metrics import masked_error_rate, masked_log_loss
 from .predict import predict_margin, predict_proba
+from .smoothing import LabelSmoothingLoss
+from .testing import ObjectiveCheck, check_objective
 from .xgb import XGBoostMetric, XGBoostObjective, xgboost_dmatrix, xgboost_metric, xgboost_objective
 
 __all__ = [
@@ -29,6 +32,11 @@ __all__ = [
     "Loss",
     "SoftmaxLoss",
     "BinaryLogLoss",
+    "FocalLoss",
+    "BinaryFocalLoss",
+    "LabelSmoothingLoss",
+    "check_objective",
+    "ObjectiveCheck",
     "masked_softmax",
     "masked_log_loss",
     "masked_error_rate",

@@ -44,8 +44,17 @@ class XGBoostBackend:
     def builtin_objective(multiclass: bool) -> str:
         return "multi:softprob" if multiclass else "binary:logistic"
 
-    def train(self, params: dict, train: DataSet, evals: list[DataSet], rounds: int, objective: Any,
-              metric: Any, intercept: np.ndarray, early_stopping_rounds: int | None) -> Fitted:  # fmt: skip
+    def train(
+        self,
+        params: dict,
+        train: DataSet,
+        evals: list[DataSet],
+        rounds: int,
+        objective: Any,
+        metric: Any,
+        intercept: np.ndarray,
+        early_stopping_rounds: int | None,
+    ) -> Fitted:
         import xgboost
 
         from .xgb import xgboost_dmatrix
@@ -62,10 +71,16 @@ class XGBoostBackend:
         watch = [(data(ds), f"validation_{i}") for i, ds in enumerate(evals)]
         result: dict = {}
         booster = xgboost.train(
-            params, data(train), num_boost_round=rounds, evals=watch, obj=obj,
-            custom_metric=metric if watch else None, early_stopping_rounds=early_stopping_rounds,
-            evals_result=result, verbose_eval=False,
-        )  # fmt: skip
+            params,
+            data(train),
+            num_boost_round=rounds,
+            evals=watch,
+            obj=obj,
+            custom_metric=metric if watch else None,
+            early_stopping_rounds=early_stopping_rounds,
+            evals_result=result,
+            verbose_eval=False,
+        )
         best = getattr(booster, "best_iteration", None) if early_stopping_rounds else None
         return Fitted(booster, result, best)
 
@@ -91,8 +106,17 @@ class LightGBMBackend:
     def builtin_objective(multiclass: bool) -> str:
         return "multiclass" if multiclass else "binary"
 
-    def train(self, params: dict, train: DataSet, evals: list[DataSet], rounds: int, objective: Any,
-              metric: Any, intercept: np.ndarray, early_stopping_rounds: int | None) -> Fitted:  # fmt: skip
+    def train(
+        self,
+        params: dict,
+        train: DataSet,
+        evals: list[DataSet],
+        rounds: int,
+        objective: Any,
+        metric: Any,
+        intercept: np.ndarray,
+        early_stopping_rounds: int | None,
+    ) -> Fitted:
         import lightgbm
 
         from .lgb import lightgbm_dataset
@@ -114,10 +138,14 @@ class LightGBMBackend:
                 lightgbm.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)
             )
         booster = lightgbm.train(
-            params, dtrain, num_boost_round=rounds, valid_sets=valid,
-            valid_names=[f"validation_{i}" for i in range(len(valid))], feval=metric if valid else None,
+            params,
+            dtrain,
+            num_boost_round=rounds,
+            valid_sets=valid,
+            valid_names=[f"validation_{i}" for i in range(len(valid))],
+            feval=metric if valid else None,
             callbacks=callbacks,
-        )  # fmt: skip
+        )
         best = booster.best_iteration if early_stopping_rounds and booster.best_iteration > 0 else None
         return Fitted(booster, result, None if best is None else best - 1)
 

@@ -183,7 +183,7 @@ def check_positive_number(value: Any, name: str, *, allow_zero: bool = False) ->
 
 
 def resolve_class_weight(
-    spec: Any, y: np.ndarray, sample_weight: np.ndarray | None, n_classes: int
+    spec: Any, y: np.ndarray, sample_weight: np.ndarray | None, n_classes: int, name: str = "class_weight"
 ) -> np.ndarray | None:
     """A class-weight specification as a (K,) float64 array (or None)."""
     if spec is None:
@@ -198,29 +198,29 @@ def resolve_class_weight(
         weights = np.ones(n_classes)
         for cls, value in spec.items():
             if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) or not 0 <= cls < n_classes:
-                raise ValueError(f"class_weight: keys must be class indices 0..{n_classes - 1}; got {cls!r}")
+                raise ValueError(f"{name}: keys must be class indices 0..{n_classes - 1}; got {cls!r}")
             weights[cls] = value
         return weights
     weights = np.asarray(spec, dtype=np.float64)
     if weights.shape != (n_classes,):
-        raise ValueError(f"class_weight: expected shape ({n_classes},); got {weights.shape}")
+        raise ValueError(f"{name}: expected shape ({n_classes},); got {weights.shape}")
     return weights
 
 
-def check_class_weight_spec(spec: Any) -> None:
+def check_class_weight_spec(spec: Any, name: str = "class_weight") -> None:
     if spec is None:
         return
     if isinstance(spec, str):
         if spec != "balanced":
-            raise ValueError(f"class_weight: expected None, 'balanced', a dict or an array; got {spec!r}")
+            raise ValueError(f"{name}: expected None, 'balanced', a dict or an array; got {spec!r}")
         return
     values = list(spec.values()) if isinstance(spec, dict) else spec
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"class_weight: expected numbers; got {spec!r}") from None
+        raise TypeError(f"{name}: expected numbers; got {spec!r}") from None
     if arr.ndim != 1 or not np.isfinite(arr).all() or (arr < 0).any():
-        raise ValueError(f"class_weight: weights must be a 1-D set of finite numbers >= 0; got {spec!r}")
+        raise ValueError(f"{name}: weights must be a 1-D set of finite numbers >= 0; got {spec!r}")
 
 
 @dataclass
@@ -321,3 +321,26 @@ def raise_for_status(status: int, row: int, batch: MulticlassBatch | None = None
     if status == _sm.ERR_LABEL_INVALID and batch is not None and batch.y is not None:
         raise invalid_label_error("y_true", batch.y, row, batch.valid_classes(row))
     raise RuntimeError(f"kernel failed with status {status} at row {row}")  # pragma: no cover
+
+
+def outputs(gradient_out: Any, hessian_out: Any, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Caller-supplied (validated, distinct) or new output arrays of ``raw``'s shape and order."""
+    grad = new_like(raw) if gradient_out is None else check_out(gradient_out, raw.shape, "gradient_out")
+    hess = new_like(raw) if hessian_out is None else check_out(hessian_out, raw.shape, "hessian_out")
+    if np.shares_memory(grad, hess):
+        raise ValueError("gradient_out, hessian_out: must be distinct arrays; they share memory")
+    return grad, hess
+
+
+def reject_binary_mask(mask: Any) -> None:
+    if mask is not None:
+        raise ValueError(
+            "mask: a binary loss has one margin per row and no per-row classes; for per-row "
+            "valid classes use a multiclass loss (e.g. SoftmaxLoss) with two classes"
+        )
+
+
+def run_binary(kernel: Any, raw: np.ndarray, *args: Any) -> None:
+    status, row = run_rows(kernel, raw.shape[0], 1, raw, *args)
+    if status != _sm.OK:
+        raise_for_status(status, row)

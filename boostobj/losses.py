@@ -21,7 +21,6 @@ from ._kernels import binary as _bk
 from ._kernels import multiclass as _mk
 from ._kernels import softmax as _sk
 from ._params import ParamsMixin
-from ._threads import run_rows
 from .masks import ClassMask
 
 __all__ = ["Loss", "SoftmaxLoss", "BinaryLogLoss", "HESSIAN_CONVENTIONS"]
@@ -197,7 +196,7 @@ class SoftmaxLoss(Loss):
             valid class.
         """
         batch = self._batch(y_true, raw_prediction, sample_weight, mask)
-        grad, hess = _outputs(gradient_out, hessian_out, batch.raw)
+        grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw)
         scale, floor = self._hessian_scale_floor(batch.n_classes)
         batch.run(
             _mk.softmax_grad_hess,
@@ -324,7 +323,7 @@ class BinaryLogLoss(Loss):
         self, y_true: Any, raw_prediction: Any, sample_weight: Any, mask: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raw = _inputs.check_raw_prediction(raw_prediction, multiclass=False)
-        _reject_binary_mask(mask)
+        _inputs.reject_binary_mask(mask)
         y = _inputs.check_labels(y_true, raw.shape[0], 2)
         w = _binary_weights(self, y, _inputs.check_sample_weight(sample_weight, raw.shape[0]))
         return raw, y, w
@@ -341,9 +340,9 @@ class BinaryLogLoss(Loss):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian of the loss, each of shape (n,) (see the class docstring)."""
         raw, y, w = self._prepare(y_true, raw_prediction, sample_weight, mask)
-        grad, hess = _outputs(gradient_out, hessian_out, raw)
+        grad, hess = _inputs.outputs(gradient_out, hessian_out, raw)
         floor = 1e-16 if self.hessian_floor is None else float(self.hessian_floor)
-        _run_binary(_bk.logloss_grad_hess, raw, y, w, floor, grad, hess)
+        _inputs.run_binary(_bk.logloss_grad_hess, raw, y, w, floor, grad, hess)
         return grad, hess
 
     def loss(
@@ -352,22 +351,22 @@ class BinaryLogLoss(Loss):
         """Per-row weighted log-loss, shape (n,), float64."""
         raw, y, w = self._prepare(y_true, raw_prediction, sample_weight, mask)
         out = np.empty(raw.shape[0])
-        _run_binary(_bk.logloss_loss, raw, y, w, out)
+        _inputs.run_binary(_bk.logloss_loss, raw, y, w, out)
         return out
 
     def predict_proba(self, raw_prediction: Any, *, mask: Any = None) -> np.ndarray:
         """``[1 - p, p]`` per row, shape (n, 2), float64."""
         raw = _inputs.check_raw_prediction(raw_prediction, multiclass=False)
-        _reject_binary_mask(mask)
+        _inputs.reject_binary_mask(mask)
         p = np.empty(raw.shape[0])
-        _run_binary(_bk.sigmoid_array, raw, p)
+        _inputs.run_binary(_bk.sigmoid_array, raw, p)
         return np.column_stack([1.0 - p, p])
 
     def init_raw_prediction(
         self, y_true: Any, *, sample_weight: Any = None, mask: Any = None, n_classes: int | None = None
     ) -> np.ndarray:
         """The log-odds of the weighted positive rate, shape (1,) (clipped to +-log(1/eps))."""
-        _reject_binary_mask(mask)
+        _inputs.reject_binary_mask(mask)
         y_arr = np.asarray(y_true)
         if y_arr.ndim != 1:
             raise ValueError(f"y_true: expected a 1-D array of labels; got shape {y_arr.shape}")
@@ -396,23 +395,6 @@ def masked_softmax(raw_prediction: Any, *, mask: Any = None) -> np.ndarray:
 def _check_backend(backend: str) -> None:
     if backend not in _BACKENDS:
         raise ValueError(f"backend: expected one of {list(_BACKENDS)}; got {backend!r}")
-
-
-def _outputs(gradient_out: Any, hessian_out: Any, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Caller-supplied (validated, distinct) or new output arrays of ``raw``'s shape and order."""
-    grad = (
-        _inputs.new_like(raw)
-        if gradient_out is None
-        else _inputs.check_out(gradient_out, raw.shape, "gradient_out")
-    )
-    hess = (
-        _inputs.new_like(raw)
-        if hessian_out is None
-        else _inputs.check_out(hessian_out, raw.shape, "hessian_out")
-    )
-    if np.shares_memory(grad, hess):
-        raise ValueError("gradient_out, hessian_out: must be distinct arrays; they share memory")
-    return grad, hess
 
 
 def _labels_and_weights(
@@ -469,17 +451,3 @@ def _binary_weights(loss: BinaryLogLoss, y: np.ndarray, sw: np.ndarray | None) -
     if loss.pos_weight != 1.0:
         w[y == 1] *= loss.pos_weight
     return w
-
-
-def _reject_binary_mask(mask: Any) -> None:
-    if mask is not None:
-        raise ValueError(
-            "mask: BinaryLogLoss has one margin per row and no per-row classes; for per-row "
-            "valid classes use SoftmaxLoss with two classes"
-        )
-
-
-def _run_binary(kernel: Any, raw: np.ndarray, *args: Any) -> None:
-    status, row = run_rows(kernel, raw.shape[0], 1, raw, *args)
-    if status != _sk.OK:
-        _inputs.raise_for_status(status, row)

@@ -87,8 +87,16 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
     _backend: Any = None
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any, *, valid_mask: Any = None, sample_weight: Any = None,
-            eval_set: Any = None, eval_valid_mask: Any = None) -> MaskedBoostingClassifier:  # fmt: skip
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        valid_mask: Any = None,
+        sample_weight: Any = None,
+        eval_set: Any = None,
+        eval_valid_mask: Any = None,
+    ) -> MaskedBoostingClassifier:
         """Fit on ``X`` (n, n_features) and labels ``y`` (n,), each row's label valid in it.
 
         Parameters
@@ -140,9 +148,15 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         if self.early_stopping_rounds and not evals:
             raise ValueError("early_stopping_rounds: needs an eval_set in fit to stop on")
         self._fitted: Fitted = backend.train(
-            params, DataSet(X_checked, y_idx, mask, weight), evals, self.n_estimators, objective,
-            metric, self.intercept_, self.early_stopping_rounds,
-        )  # fmt: skip
+            params,
+            DataSet(X_checked, y_idx, mask, weight),
+            evals,
+            self.n_estimators,
+            objective,
+            metric,
+            self.intercept_,
+            self.early_stopping_rounds,
+        )
         self.booster_ = self._fitted.booster
         self.best_iteration_ = self._fitted.best_iteration
         self.evals_result_ = self._fitted.evals_result
@@ -372,13 +386,30 @@ class MaskedXGBClassifier(MaskedBoostingClassifier):
 
     _backend = XGBoostBackend()
 
-    def __init__(self, *, loss: Any = "softmax", hessian: str = "auto", class_weight: Any = None,
-                 classes: Any = None, mask_from: Any = None, engine: str = "auto", n_estimators: int = 100,
-                 learning_rate: float = 0.3, max_depth: int = 6, min_child_weight: float = 1.0,
-                 subsample: float = 1.0, colsample_bytree: float = 1.0, reg_lambda: float = 1.0,
-                 reg_alpha: float = 0.0, tree_method: str = "hist", max_bin: int = 256,
-                 early_stopping_rounds: int | None = None, n_jobs: int | None = None,
-                 random_state: int | None = None, booster_params: dict | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        loss: Any = "softmax",
+        hessian: str = "auto",
+        class_weight: Any = None,
+        classes: Any = None,
+        mask_from: Any = None,
+        engine: str = "auto",
+        n_estimators: int = 100,
+        learning_rate: float = 0.3,
+        max_depth: int = 6,
+        min_child_weight: float = 1.0,
+        subsample: float = 1.0,
+        colsample_bytree: float = 1.0,
+        reg_lambda: float = 1.0,
+        reg_alpha: float = 0.0,
+        tree_method: str = "hist",
+        max_bin: int = 256,
+        early_stopping_rounds: int | None = None,
+        n_jobs: int | None = None,
+        random_state: int | None = None,
+        booster_params: dict | None = None,
+    ) -> None:
         self.loss = loss
         self.hessian = hessian
         self.class_weight = class_weight
@@ -402,11 +433,18 @@ class MaskedXGBClassifier(MaskedBoostingClassifier):
 
     def _backend_params(self) -> dict:
         params = {
-            "eta": self.learning_rate, "max_depth": self.max_depth, "min_child_weight": self.min_child_weight,
-            "subsample": self.subsample, "colsample_bytree": self.colsample_bytree, "lambda": self.reg_lambda,
-            "alpha": self.reg_alpha, "tree_method": self.tree_method, "max_bin": self.max_bin,
-            "seed": 0 if self.random_state is None else int(self.random_state), "verbosity": 0,
-        }  # fmt: skip
+            "eta": self.learning_rate,
+            "max_depth": self.max_depth,
+            "min_child_weight": self.min_child_weight,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "lambda": self.reg_lambda,
+            "alpha": self.reg_alpha,
+            "tree_method": self.tree_method,
+            "max_bin": self.max_bin,
+            "seed": 0 if self.random_state is None else int(self.random_state),
+            "verbosity": 0,
+        }
         if self.n_jobs is not None:
             params["nthread"] = self.n_jobs
         return {**params, **(self.booster_params or {})}
@@ -425,13 +463,30 @@ class MaskedLGBMClassifier(MaskedBoostingClassifier):
 
     _backend = LightGBMBackend()
 
-    def __init__(self, *, loss: Any = "softmax", hessian: str = "auto", class_weight: Any = None,
-                 classes: Any = None, mask_from: Any = None, engine: str = "auto", n_estimators: int = 100,
-                 learning_rate: float = 0.1, num_leaves: int = 31, max_depth: int = -1,
-                 min_child_samples: int = 20, subsample: float = 1.0, subsample_freq: int = 0,
-                 colsample_bytree: float = 1.0, reg_alpha: float = 0.0, reg_lambda: float = 0.0,
-                 early_stopping_rounds: int | None = None, n_jobs: int | None = None,
-                 random_state: int | None = None, booster_params: dict | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        loss: Any = "softmax",
+        hessian: str = "auto",
+        class_weight: Any = None,
+        classes: Any = None,
+        mask_from: Any = None,
+        engine: str = "auto",
+        n_estimators: int = 100,
+        learning_rate: float = 0.1,
+        num_leaves: int = 31,
+        max_depth: int = -1,
+        min_child_samples: int = 20,
+        subsample: float = 1.0,
+        subsample_freq: int = 0,
+        colsample_bytree: float = 1.0,
+        reg_alpha: float = 0.0,
+        reg_lambda: float = 0.0,
+        early_stopping_rounds: int | None = None,
+        n_jobs: int | None = None,
+        random_state: int | None = None,
+        booster_params: dict | None = None,
+    ) -> None:
         self.loss = loss
         self.hessian = hessian
         self.class_weight = class_weight
@@ -455,12 +510,18 @@ class MaskedLGBMClassifier(MaskedBoostingClassifier):
 
     def _backend_params(self) -> dict:
         params = {
-            "learning_rate": self.learning_rate, "num_leaves": self.num_leaves, "max_depth": self.max_depth,
-            "min_child_samples": self.min_child_samples, "bagging_fraction": self.subsample,
-            "bagging_freq": self.subsample_freq, "feature_fraction": self.colsample_bytree,
-            "lambda_l1": self.reg_alpha, "lambda_l2": self.reg_lambda, "verbose": -1,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "max_depth": self.max_depth,
+            "min_child_samples": self.min_child_samples,
+            "bagging_fraction": self.subsample,
+            "bagging_freq": self.subsample_freq,
+            "feature_fraction": self.colsample_bytree,
+            "lambda_l1": self.reg_alpha,
+            "lambda_l2": self.reg_lambda,
+            "verbose": -1,
             "seed": 0 if self.random_state is None else int(self.random_state),
-        }  # fmt: skip
+        }
         if self.n_jobs is not None:
             params["num_threads"] = self.n_jobs
         return {**params, **(self.booster_params or {})}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .softmax import BLOCK_ROWS, ERR_LABEL_INVALID, OK, softmax_block
+from .softmax import BLOCK_ROWS, ERR_LABEL_INVALID, OK, log_prob, softmax_block
 
 
 @jit
@@ -76,8 +76,9 @@ def softmax_grad_hess(
 def softmax_loss(raw, y, weight, indptr, indices, from_margin, loss_out, lo, hi):
     """Per-row weighted cross-entropy ``w * (logsumexp(raw[i, valid]) - raw[i, y[i]])``.
 
-    Computed as ``w * (log(sum_j exp(raw[i, j] - max)) + max - raw[i, y])``: exact for
-    any finite margins, even where ``p[y]`` underflows. loss_out : (n,) float.
+    Computed as ``-w log p_y`` by ``log_prob``: accurate relative to the loss as
+    ``p_y -> 1`` and exact for any finite margins where ``p_y`` underflows.
+    loss_out : (n,) float.
     """
     size = BLOCK_ROWS * raw.shape[1]
     cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
@@ -91,12 +92,15 @@ def softmax_loss(raw, y, weight, indptr, indices, from_margin, loss_out, lo, hi)
             return status, row
         for i in range(b0, b1):
             r = i - b0
-            total = 0.0
-            found = False
+            at = -1
+            rest = 0.0  # the other valid classes' exp, summed apart: log p_y stays accurate as p_y -> 1
             for t in range(start[r], start[r + 1]):
-                total += expv[t]
-                found |= cols[t] == y[i]
-            if not found:
+                if cols[t] == y[i]:
+                    at = t
+                else:
+                    rest += expv[t]
+            if at < 0:
                 return ERR_LABEL_INVALID, i
-            loss_out[i] = weight[i] * (np.log(total) + (rowmax[r] - raw[i, y[i]]))
+            total = expv[at] + rest
+            loss_out[i] = -weight[i] * log_prob(expv[at], rest, raw[i, y[i]] - rowmax[r], total)
     return OK, -1

@@ -89,6 +89,13 @@ def softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, s
 
 
 @jit
+def log_prob(e_y, rest, shifted_y, total):
+    """``log q`` for ``q = e_y / (e_y + rest)``: ``-log1p(rest / e_y)`` (accurate as q -> 1), or
+    from the shifted margin ``shifted_y = f_y - max`` when ``e_y`` underflowed."""
+    return -np.log1p(rest / e_y) if e_y > 0.0 else shifted_y - np.log(total)
+
+
+@jit
 def masked_softmax(raw, indptr, indices, from_margin, proba_out, lo, hi):
     """Softmax over each row's valid classes; invalid classes get exactly 0.
 
