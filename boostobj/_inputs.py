@@ -344,3 +344,37 @@ def run_binary(kernel: Any, raw: np.ndarray, *args: Any) -> None:
     status, row = run_rows(kernel, raw.shape[0], 1, raw, *args)
     if status != _sm.OK:
         raise_for_status(status, row)
+
+
+def binary_weights(
+    y: np.ndarray,
+    sample_weight: np.ndarray | None,
+    class_weight: Any,
+    pos_weight: float = 1.0,
+    name: str = "class_weight",
+) -> np.ndarray:
+    """Per-row weights of a one-margin loss: sample weight x class weight x ``pos_weight`` on y == 1."""
+    w = np.ones(y.size) if sample_weight is None else sample_weight.copy()
+    cw = resolve_class_weight(class_weight, y, sample_weight, 2, name=name)
+    if cw is not None:
+        w *= cw[y]
+    if pos_weight != 1.0:
+        w[y == 1] *= pos_weight
+    return w
+
+
+def binary_batch(
+    y_true: Any,
+    raw_prediction: Any,
+    sample_weight: Any,
+    mask: Any,
+    class_weight: Any,
+    pos_weight: float = 1.0,
+    name: str = "class_weight",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated ``(raw (n,), y (n,) int64 in {0, 1}, weight (n,))`` of a one-margin loss call."""
+    raw = check_raw_prediction(raw_prediction, multiclass=False)
+    reject_binary_mask(mask)
+    y = check_labels(y_true, raw.shape[0], 2)
+    sw = check_sample_weight(sample_weight, raw.shape[0])
+    return raw, y, binary_weights(y, sw, class_weight, pos_weight, name)

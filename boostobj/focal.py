@@ -172,15 +172,6 @@ class BinaryFocalLoss(Loss):
             return np.array([1.0 - self.alpha, self.alpha])
         return self.alpha
 
-    def _prepare(self, y_true: Any, raw_prediction: Any, sample_weight: Any, mask: Any):
-        raw = _inputs.check_raw_prediction(raw_prediction, multiclass=False)
-        _inputs.reject_binary_mask(mask)
-        y = _inputs.check_labels(y_true, raw.shape[0], 2)
-        sw = _inputs.check_sample_weight(sample_weight, raw.shape[0])
-        w = np.ones(raw.shape[0]) if sw is None else sw
-        cw = _inputs.resolve_class_weight(self._class_weight(), y, sw, 2, name="alpha")
-        return raw, y, (w if cw is None else w * cw[y])
-
     def gradient_hessian(
         self,
         y_true: Any,
@@ -192,7 +183,9 @@ class BinaryFocalLoss(Loss):
         hessian_out: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian, each of shape (n,)."""
-        raw, y, w = self._prepare(y_true, raw_prediction, sample_weight, mask)
+        raw, y, w = _inputs.binary_batch(
+            y_true, raw_prediction, sample_weight, mask, self._class_weight(), name="alpha"
+        )
         grad, hess = _inputs.outputs(gradient_out, hessian_out, raw)
         _inputs.run_binary(
             _fk.binary_focal_grad_hess,
@@ -211,7 +204,9 @@ class BinaryFocalLoss(Loss):
         self, y_true: Any, raw_prediction: Any, *, sample_weight: Any = None, mask: Any = None
     ) -> np.ndarray:
         """Per-row weighted focal loss, shape (n,)."""
-        raw, y, w = self._prepare(y_true, raw_prediction, sample_weight, mask)
+        raw, y, w = _inputs.binary_batch(
+            y_true, raw_prediction, sample_weight, mask, self._class_weight(), name="alpha"
+        )
         out = np.empty(raw.shape[0])
         _inputs.run_binary(_fk.binary_focal_loss, raw, y, w, float(self.gamma), out)
         return out

@@ -319,15 +319,6 @@ class BinaryLogLoss(Loss):
         floor = 1e-16 if backend == "xgboost" else 0.0
         return type(self)(**{**self.get_params(), "hessian_floor": floor})
 
-    def _prepare(
-        self, y_true: Any, raw_prediction: Any, sample_weight: Any, mask: Any
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        raw = _inputs.check_raw_prediction(raw_prediction, multiclass=False)
-        _inputs.reject_binary_mask(mask)
-        y = _inputs.check_labels(y_true, raw.shape[0], 2)
-        w = _binary_weights(self, y, _inputs.check_sample_weight(sample_weight, raw.shape[0]))
-        return raw, y, w
-
     def gradient_hessian(
         self,
         y_true: Any,
@@ -339,7 +330,9 @@ class BinaryLogLoss(Loss):
         hessian_out: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian of the loss, each of shape (n,) (see the class docstring)."""
-        raw, y, w = self._prepare(y_true, raw_prediction, sample_weight, mask)
+        raw, y, w = _inputs.binary_batch(
+            y_true, raw_prediction, sample_weight, mask, self.class_weight, self.pos_weight
+        )
         grad, hess = _inputs.outputs(gradient_out, hessian_out, raw)
         floor = 1e-16 if self.hessian_floor is None else float(self.hessian_floor)
         _inputs.run_binary(_bk.logloss_grad_hess, raw, y, w, floor, grad, hess)
@@ -349,7 +342,9 @@ class BinaryLogLoss(Loss):
         self, y_true: Any, raw_prediction: Any, *, sample_weight: Any = None, mask: Any = None
     ) -> np.ndarray:
         """Per-row weighted log-loss, shape (n,), float64."""
-        raw, y, w = self._prepare(y_true, raw_prediction, sample_weight, mask)
+        raw, y, w = _inputs.binary_batch(
+            y_true, raw_prediction, sample_weight, mask, self.class_weight, self.pos_weight
+        )
         out = np.empty(raw.shape[0])
         _inputs.run_binary(_bk.logloss_loss, raw, y, w, out)
         return out
@@ -371,7 +366,9 @@ class BinaryLogLoss(Loss):
         if y_arr.ndim != 1:
             raise ValueError(f"y_true: expected a 1-D array of labels; got shape {y_arr.shape}")
         y = _inputs.check_labels(y_arr, y_arr.size, 2)
-        w = _binary_weights(self, y, _inputs.check_sample_weight(sample_weight, y.size))
+        w = _inputs.binary_weights(
+            y, _inputs.check_sample_weight(sample_weight, y.size), self.class_weight, self.pos_weight
+        )
         total = np.bincount(y, weights=w, minlength=2)
         if total.sum() <= 0:
             raise ValueError("sample_weight: the weights sum to zero; cannot estimate an intercept")
@@ -441,13 +438,3 @@ def _masked_prior(
         if done:
             break
     return pi
-
-
-def _binary_weights(loss: BinaryLogLoss, y: np.ndarray, sw: np.ndarray | None) -> np.ndarray:
-    w = np.ones(y.size) if sw is None else sw.copy()
-    cw = _inputs.resolve_class_weight(loss.class_weight, y, sw, 2)
-    if cw is not None:
-        w *= cw[y]
-    if loss.pos_weight != 1.0:
-        w[y == 1] *= loss.pos_weight
-    return w

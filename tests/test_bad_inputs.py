@@ -640,7 +640,7 @@ class TestLossMargins:
 
     def test_binary_with_mask(self):
         with pytest.raises(
-            ValueError, match=msg("mask: BinaryLogLoss has one margin per row", "SoftmaxLoss")
+            ValueError, match=msg("mask: a binary loss has one margin per row", "SoftmaxLoss")
         ):
             BinaryLogLoss().loss([0, 1], np.zeros(2), mask=[[0], [1]])
 
