@@ -14,6 +14,11 @@ of a block into a flat buffer, subtracts each row's maximum and exponentiates th
 buffer at once (``fastexp``); each kernel then reads the buffer row by row. An invalid entry is never
 exponentiated, and in CSR mode never read.
 
+Each kernel repeats the same few lines of scaffolding (allocate the block buffers, loop
+over blocks, call ``softmax_block``, check its status) on purpose: numba compiles every
+jitted helper separately, and the helpers that factored it out added about 0.6 s to the
+first call of every kernel (measured with an empty cache, ``bench/bench_kernels.py``).
+
 Every kernel returns ``(status, row)``: ``OK`` or an error code with the first row where
 it happened, so that the Python layer raises a clear error instead of training on NaN.
 """
