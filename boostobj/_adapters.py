@@ -12,7 +12,7 @@ from . import _inputs
 from ._params import ConfigMixin
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss
 from .masks import INVALID_BELOW, ClassMask
-from .metrics import masked_error_rate, masked_log_loss
+from .metrics import masked_error_rate, masked_log_loss, weighted_mean
 
 METRICS = {"mlogloss": True, "merror": True, "logloss": False, "error": False}  # name -> multiclass
 
@@ -139,8 +139,7 @@ class BoundMetric(ConfigMixin):
                 per_row = loss.loss(y, raw)
             else:
                 per_row = ((loss.predict_proba(raw)[:, 1] > 0.5) != np.asarray(y)).astype(float)
-            sw = _inputs.check_sample_weight(weight, per_row.size)
-            value = float(np.average(per_row, weights=sw))
+            value = weighted_mean(per_row, weight)
         return self.name, value
 
 

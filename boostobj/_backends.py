@@ -85,14 +85,16 @@ class XGBoostBackend:
         return Fitted(booster, result, best)
 
     @staticmethod
-    def predict_margin(fitted: Fitted, X: Any, mask: Any, intercept: np.ndarray) -> np.ndarray:
-        kwargs = {} if fitted.best_iteration is None else {"iteration_range": (0, fitted.best_iteration + 1)}
-        return predict_margin(fitted.booster, X, mask=mask, init_score=intercept, **kwargs)
+    def predict_margin(
+        booster: Any, best_iteration: int | None, X: Any, mask: Any, intercept: np.ndarray
+    ) -> np.ndarray:
+        kwargs = {} if best_iteration is None else {"iteration_range": (0, best_iteration + 1)}
+        return predict_margin(booster, X, mask=mask, init_score=intercept, **kwargs)
 
     @staticmethod
-    def feature_importances(fitted: Fitted, n_features: int) -> np.ndarray:
-        scores = fitted.booster.get_score(importance_type="total_gain")
-        names = fitted.booster.feature_names or [f"f{i}" for i in range(n_features)]
+    def feature_importances(booster: Any, n_features: int) -> np.ndarray:
+        scores = booster.get_score(importance_type="total_gain")
+        names = booster.feature_names or [f"f{i}" for i in range(n_features)]
         gains = np.array([scores.get(name, 0.0) for name in names], dtype=np.float64)
         return gains / gains.sum() if gains.sum() > 0 else gains
 
@@ -150,11 +152,13 @@ class LightGBMBackend:
         return Fitted(booster, result, None if best is None else best - 1)
 
     @staticmethod
-    def predict_margin(fitted: Fitted, X: Any, mask: Any, intercept: np.ndarray) -> np.ndarray:
-        kwargs = {} if fitted.best_iteration is None else {"num_iteration": fitted.best_iteration + 1}
-        return predict_margin(fitted.booster, X, mask=mask, init_score=intercept, **kwargs)
+    def predict_margin(
+        booster: Any, best_iteration: int | None, X: Any, mask: Any, intercept: np.ndarray
+    ) -> np.ndarray:
+        kwargs = {} if best_iteration is None else {"num_iteration": best_iteration + 1}
+        return predict_margin(booster, X, mask=mask, init_score=intercept, **kwargs)
 
     @staticmethod
-    def feature_importances(fitted: Fitted, n_features: int) -> np.ndarray:
-        gains = np.asarray(fitted.booster.feature_importance(importance_type="gain"), dtype=np.float64)
+    def feature_importances(booster: Any, n_features: int) -> np.ndarray:
+        gains = np.asarray(booster.feature_importance(importance_type="gain"), dtype=np.float64)
         return gains / gains.sum() if gains.sum() > 0 else gains

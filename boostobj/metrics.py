@@ -31,7 +31,7 @@ def masked_log_loss(
     sample_weight : array-like of shape (n,), optional
     """
     per_row = SoftmaxLoss().loss(y_true, raw_prediction, mask=mask)
-    return _weighted_mean(per_row, sample_weight)
+    return weighted_mean(per_row, sample_weight)
 
 
 def masked_error_rate(
@@ -44,10 +44,11 @@ def masked_error_rate(
     batch = _inputs.multiclass_batch(y_true, raw_prediction, None, mask)
     batch.check_labels_valid()
     proba = masked_softmax(batch.raw, mask=batch.mask)
-    return _weighted_mean((proba.argmax(axis=1) != batch.y).astype(np.float64), sample_weight)
+    return weighted_mean((proba.argmax(axis=1) != batch.y).astype(np.float64), sample_weight)
 
 
-def _weighted_mean(values: np.ndarray, sample_weight: Any) -> float:
+def weighted_mean(values: np.ndarray, sample_weight: Any) -> float:
+    """Mean of per-row values weighted by ``sample_weight`` (validated; an error if they sum to 0)."""
     w = _inputs.check_sample_weight(sample_weight, values.size)
     if w is None:
         return float(values.mean()) if values.size else float("nan")

@@ -27,7 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import _inputs
-from ._backends import DataSet, Fitted, LightGBMBackend, XGBoostBackend
+from ._backends import DataSet, LightGBMBackend, XGBoostBackend
 from .lgb import LightGBMMetric, LightGBMObjective
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss, masked_softmax
 from .masks import ClassMask
@@ -130,7 +130,6 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         weight = _inputs.check_sample_weight(sample_weight, len(y_idx))
         evals = self._eval_sets(eval_set, eval_valid_mask, training_masked=mask is not None)
         loss, multiclass = self._loss(mask is not None or any(ds.mask is not None for ds in evals))
-        self._multiclass = multiclass
         self.engine_ = self._engine(loss)
         self.intercept_ = loss.init_raw_prediction(
             y_idx, sample_weight=weight, mask=mask, n_classes=len(self.classes_)
@@ -147,7 +146,7 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
             params["num_class"] = len(self.classes_)
         if self.early_stopping_rounds and not evals:
             raise ValueError("early_stopping_rounds: needs an eval_set in fit to stop on")
-        self._fitted: Fitted = backend.train(
+        fitted = backend.train(
             params,
             DataSet(X_checked, y_idx, mask, weight),
             evals,
@@ -157,9 +156,9 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
             self.intercept_,
             self.early_stopping_rounds,
         )
-        self.booster_ = self._fitted.booster
-        self.best_iteration_ = self._fitted.best_iteration
-        self.evals_result_ = self._fitted.evals_result
+        self.booster_ = fitted.booster
+        self.best_iteration_ = fitted.best_iteration
+        self.evals_result_ = fitted.evals_result
         return self
 
     # ------------------------------------------------------------------ predict
@@ -175,7 +174,11 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         n = X_checked.shape[0]
         mask = self._mask(X, valid_mask, n, "valid_mask")
         raw = self._backend.predict_margin(
-            self._fitted, X_checked, mask if self._multiclass else None, self.intercept_
+            self.booster_,
+            self.best_iteration_,
+            X_checked,
+            mask if self._multiclass else None,
+            self.intercept_,
         )
         if not self._multiclass:  # one margin f: the two-class softmax of (0, f)
             raw = np.column_stack([np.zeros(n), np.asarray(raw, dtype=np.float64).reshape(n)])
@@ -196,7 +199,12 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
     def feature_importances_(self) -> np.ndarray:
         """Total split gain per feature, normalised to sum 1, shape (n_features_in_,)."""
         check_is_fitted(self, "booster_")
-        return self._backend.feature_importances(self._fitted, self.n_features_in_)
+        return self._backend.feature_importances(self.booster_, self.n_features_in_)
+
+    @property
+    def _multiclass(self) -> bool:
+        """Whether the model has one margin per class (a one-margin binary model has one)."""
+        return self.intercept_.size > 1
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
