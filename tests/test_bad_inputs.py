@@ -1245,3 +1245,28 @@ class TestPredictProba:
         booster = request.getfixturevalue(f"{backend}_booster")
         with pytest.raises(ValueError, match=msg("mask", f"{K + 1}", f"{K}")):
             bo.predict_proba(booster, X, mask=ClassMask.full(N, K + 1))
+
+
+class TestTransitionMaskAndMetricOptions:
+    def test_column_of_a_bad_type(self):
+        with pytest.raises(TypeError, match=r"column: expected a column position or name; got 1.5"):
+            bo.TransitionMask(1.5, np.ones((2, 2), bool))
+
+    def test_column_name_without_a_dataframe(self):
+        with pytest.raises(
+            TypeError, match=r"column: a column name \('state'\) needs a DataFrame X; got ndarray"
+        ):
+            bo.TransitionMask("state", np.ones((2, 2), bool))(np.zeros((3, 2)))
+
+    def test_non_integer_state(self):
+        with pytest.raises(ValueError, match=r"X: row 1 has state 0.5 in column 0; expected an integer"):
+            bo.TransitionMask(0, np.ones((2, 2), bool))(np.array([[0.0], [0.5]]))
+
+    def test_allowed_row_without_a_valid_class(self):
+        with pytest.raises(ValueError, match=r"mask: row 1 has no valid class"):
+            bo.TransitionMask(0, np.array([[True, False], [False, False]]))
+
+    @pytest.mark.parametrize("make", [bo.xgboost_metric, bo.lightgbm_metric])
+    def test_output_margin_must_be_a_bool(self, make):
+        with pytest.raises(TypeError, match=r"output_margin: expected True or False; got 'no'"):
+            make("mlogloss", output_margin="no")

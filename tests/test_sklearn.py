@@ -253,3 +253,42 @@ def test_bad_inputs(cls, trans):
         small(cls, classes=[0, 1, 2, 3]).fit(X, y)
     with pytest.raises(ValueError, match=r"X: row \d+ has state 7.0 in column 0"):
         TransitionMask(0, trans["allowed"])(np.full((3, 2), 7.0))
+
+
+@pytest.mark.parametrize(
+    ("params", "fit_kwargs", "error", "match"),
+    [
+        ({"loss": "hinge"}, {}, ValueError, r"loss: expected 'softmax' or a boostobj Loss; got 'hinge'"),
+        (
+            {"loss": boostobj.SoftmaxLoss(), "class_weight": "balanced"},
+            {},
+            ValueError,
+            r"class_weight, hessian: set them on the loss object",
+        ),
+        ({"n_estimators": 0}, {}, ValueError, r"n_estimators: expected an integer >= 1; got 0"),
+        (
+            {"early_stopping_rounds": 0},
+            {},
+            ValueError,
+            r"early_stopping_rounds: expected None or an integer >= 1",
+        ),
+        ({"mask_from": 3}, {}, TypeError, r"mask_from: expected a callable X -> mask; got int"),
+        ({"class_weight": [1.0, 2.0]}, {}, ValueError, r"class_weight: expected None, 'balanced' or a dict"),
+        (
+            {"loss": boostobj.BinaryLogLoss()},
+            {},
+            ValueError,
+            r"loss: a one-margin \(binary\) loss needs exactly 2",
+        ),
+        ({}, {"eval_valid_mask": [None]}, ValueError, r"eval_valid_mask: given without eval_set"),
+        (
+            {},
+            {"eval_set": [(np.zeros((2, 5)), [0, 1])], "eval_valid_mask": [None, None]},
+            ValueError,
+            r"eval_valid_mask: expected one mask per eval set \(1\); got 2",
+        ),
+    ],
+)
+def test_bad_parameters(params, fit_kwargs, error, match, trans):
+    with pytest.raises(error, match=match):
+        small(MaskedXGBClassifier, **params).fit(trans["X"], trans["y"], **fit_kwargs)
