@@ -7,6 +7,7 @@ access.
 """
 
 from ._threads import get_num_threads, set_num_threads
+from .custom import CustomLoss, make_loss
 from .focal import BinaryFocalLoss, FocalLoss
 from .lgb import (
     LightGBMMetric,
@@ -35,6 +36,8 @@ __all__ = [
     "FocalLoss",
     "BinaryFocalLoss",
     "LabelSmoothingLoss",
+    "make_loss",
+    "CustomLoss",
     "check_objective",
     "ObjectiveCheck",
     "masked_softmax",

@@ -35,3 +35,9 @@ def jit(func: F) -> F:
         return numba.njit(cache=True, **_OPTIONS)(func)
     except RuntimeError:  # "cannot cache function ...: no locator available"
         return numba.njit(cache=False, **_OPTIONS)(func)
+
+
+def jit_uncached(func: F) -> F:
+    """As :func:`jit` without the on-disk cache: for kernels that take or close over user
+    functions, which numba compiles per function and cannot cache."""
+    return numba.njit(cache=False, **_OPTIONS)(func)

@@ -1,0 +1,350 @@
+"""User-defined losses: ``make_loss`` turns row functions into a boostobj loss.
+
+The library does the rest: masks (the functions only see a row's valid classes), sample
+and class weights, float32/float64 and C/F layouts, threads, both backends' adapters, the
+estimators (``loss=``), input validation, and checks of what the functions return
+(length and finiteness, with the row named).
+
+Derivatives the user does not give are derived, never approximated by finite differences:
+
+* ``of="label_probability"`` (the loss depends on the label's probability ``q`` only,
+  like the focal loss or the cross-entropy): ``l'(q)`` and ``l''(q)`` by second-order
+  forward-mode differentiation of the NumPy expression (``boostobj._jets``), exact to
+  rounding, then the chain rule through the masked softmax in O(K) per row
+  (``boostobj._kernels.custom``). The full K x K Hessian is never formed.
+* ``of="margins"`` (any loss of a row's valid margins): the complex step. The gradient
+  ``Im l(f + i s e_j) / s`` is exact to rounding; the Hessian diagonal is exact to rounding
+  from a given gradient (complex step of the gradient), and from the loss alone it is the
+  second-order complex step along ``exp(i pi / 4)`` (relative error about 1e-10 for
+  softmax-type losses). Each costs ``K_i`` (or ``2 K_i``) evaluations of the row
+  function, O(K_i^2) per row: give the derivatives when speed matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numba
+import numpy as np
+
+from . import _inputs, _jets
+from ._kernels import custom as _ck
+from ._threads import run_rows
+from .losses import Loss, SoftmaxLoss, masked_softmax
+
+__all__ = ["make_loss", "CustomLoss"]
+
+_FORMS = ("margins", "label_probability")
+_HESSIAN_KINDS = ("positive", "exact")
+#: Where the label-probability derivatives are taken: ``q`` clipped to this range, so that
+#: ``l''(q) ~ 1 / q^2`` cannot overflow and ``l'(1)`` cannot be ``0 * inf``. ``A = q l'(q)`` and
+#: ``B = q^2 l''(q)`` change by far less than a rounding error there for smooth losses.
+Q_RANGE = (1e-75, np.nextafter(1.0, 0.0))
+
+
+class CustomLoss(Loss):
+    """A loss built from user functions; see :func:`make_loss` for the parameters."""
+
+    is_multiclass = True
+
+    def __init__(
+        self,
+        loss: Callable[..., Any],
+        gradient: Callable[..., Any] | None = None,
+        hessian: Callable[..., Any] | None = None,
+        *,
+        of: str = "margins",
+        hessian_kind: str = "positive",
+        hessian_floor: float = 1e-16,
+        class_weight: Any = None,
+        name: str = "custom",
+    ) -> None:
+        for arg, fn in (("loss", loss), ("gradient", gradient), ("hessian", hessian)):
+            if not (callable(fn) or (fn is None and arg != "loss")):
+                raise TypeError(f"{arg}: expected a function; got {type(fn).__name__}")
+        if of not in _FORMS:
+            raise ValueError(f"of: expected one of {list(_FORMS)}; got {of!r}")
+        if hessian_kind not in _HESSIAN_KINDS:
+            raise ValueError(f"hessian_kind: expected one of {list(_HESSIAN_KINDS)}; got {hessian_kind!r}")
+        _inputs.check_positive_number(hessian_floor, "hessian_floor", allow_zero=True)
+        _inputs.check_class_weight_spec(class_weight)
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name: expected a non-empty string; got {name!r}")
+        self.loss_function = loss
+        self.gradient = gradient
+        self.hessian = hessian
+        self.of = of
+        self.hessian_kind = hessian_kind
+        self.hessian_floor = hessian_floor
+        self.class_weight = class_weight
+        self.name = name
+        self._compiled: tuple[Any, Any, Any] | None = None
+
+    # the constructor argument ``loss`` is stored as ``loss_function``: ``loss`` is the method
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return ["loss", *super()._param_names()[1:]]
+
+    def _config(self) -> dict[str, Any]:
+        return {"loss": self.loss_function, **{n: getattr(self, n) for n in self._param_names()[1:]}}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_compiled": None}  # compiled code is rebuilt on first use
+
+    # ------------------------------------------------------------------------------------
+    def _margin_functions(self) -> tuple[Any, Any, Any]:
+        """The jitted ``(loss, gradient, hessian)`` row functions, derived where not given."""
+        if self._compiled is None:
+            loss, grad, hess = (_jitted(f) for f in (self.loss_function, self.gradient, self.hessian))
+            if grad is None:
+                grad = _ck.complex_step_gradient(loss)
+            if hess is None:
+                hess = (
+                    _ck.complex_step_hessian_from_gradient(grad)
+                    if self.gradient is not None
+                    else _ck.complex_step_hessian_from_loss(loss)
+                )
+            self._compiled = (loss, grad, hess)
+        return self._compiled
+
+    def _label_terms(self, q: np.ndarray, need: int) -> list[np.ndarray]:
+        """``l(q)``, ``l'(q)``, ``l''(q)`` (the first ``need`` of them), given or derived."""
+        fns = (self.loss_function, self.gradient, self.hessian)[:need]
+        derived = _jets.derivatives(self.loss_function, q) if None in fns else None
+        names = ("loss", "gradient", "hessian")
+        return [
+            _check_label_values(
+                fn(q) if derived is None or (fn is not None and k) else derived[k], q, names[k]
+            )
+            for k, fn in enumerate(fns)
+        ]
+
+    def _label_batch(self, y_true: Any, raw_prediction: Any, sample_weight: Any, mask: Any):
+        batch = _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.class_weight)
+        proba = np.empty(batch.raw.shape)
+        u = np.empty(batch.n_rows)
+        batch.run(
+            _ck.label_probability,
+            batch.raw,
+            batch.y,
+            batch.indptr,
+            batch.indices,
+            batch.from_margin,
+            proba,
+            u,
+        )
+        return batch, proba, u, proba[np.arange(batch.n_rows), batch.y]
+
+    def gradient_hessian(
+        self,
+        y_true: Any,
+        raw_prediction: Any,
+        *,
+        sample_weight: Any = None,
+        mask: Any = None,
+        gradient_out: np.ndarray | None = None,
+        hessian_out: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian diagonal of shape (n, K); see :class:`SoftmaxLoss` for the arguments."""
+        positive = self.hessian_kind == "positive"
+        floor = float(self.hessian_floor)
+        if self.of == "label_probability":
+            batch, proba, u, q = self._label_batch(y_true, raw_prediction, sample_weight, mask)
+            q = np.clip(q, *Q_RANGE)  # l'(1) and l''(1) can be 0 * inf (e.g. (1 - q)^0.5 log q)
+            _, l1, l2 = self._label_terms(q, 3)
+            grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw)
+            a, b = q * l1, q * q * l2
+            batch.run(
+                _ck.label_grad_hess, proba, batch.y, u, a, b, batch.weight, not positive, floor, grad, hess
+            )
+            return grad, hess
+        batch = _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.class_weight)
+        grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw)
+        _, grad_fn, hess_fn = self._margin_functions()
+        self._run(batch, _ck.margin_grad_hess, grad_fn, hess_fn, positive, floor, grad, hess)
+        return grad, hess
+
+    def loss(
+        self, y_true: Any, raw_prediction: Any, *, sample_weight: Any = None, mask: Any = None
+    ) -> np.ndarray:
+        """Per-row weighted loss, shape (n,), float64."""
+        if self.of == "label_probability":
+            batch, _, _, q = self._label_batch(y_true, raw_prediction, sample_weight, mask)
+            return batch.weight * self._label_terms(np.maximum(q, np.finfo(np.float64).tiny), 1)[0]
+        batch = _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.class_weight)
+        out = np.empty(batch.n_rows)
+        self._run(batch, _ck.margin_loss, self._margin_functions()[0], out)
+        return out
+
+    def predict_proba(self, raw_prediction: Any, *, mask: Any = None) -> np.ndarray:
+        """Softmax over each row's valid classes, shape (n, K)."""
+        return masked_softmax(raw_prediction, mask=mask)
+
+    def init_raw_prediction(
+        self, y_true: Any, *, sample_weight: Any = None, mask: Any = None, n_classes: int | None = None
+    ) -> np.ndarray:
+        """The masked class-prior intercept of :meth:`SoftmaxLoss.init_raw_prediction`."""
+        prior = SoftmaxLoss(class_weight=self.class_weight)
+        return prior.init_raw_prediction(y_true, sample_weight=sample_weight, mask=mask, n_classes=n_classes)
+
+    def _run(self, batch: _inputs.MulticlassBatch, kernel: Any, *args: Any) -> None:
+        """Run a margins-form kernel; turn its status into an error naming the function and row."""
+        common = (batch.raw, batch.y, batch.weight, batch.indptr, batch.indices, batch.from_margin)
+        try:
+            status, row = run_rows(kernel, batch.n_rows, batch.n_classes, *common, *args)
+        except numba.core.errors.TypingError as exc:
+            raise TypeError(_compile_message(self, exc)) from None
+        if status == _ck.ERR_LOSS_VALUE:
+            raise ValueError(f"loss: returned a non-finite value for row {row}{self._row_text(batch, row)}")
+        if status in (_ck.ERR_GRAD_SHAPE, _ck.ERR_GRAD_VALUE, _ck.ERR_HESS_SHAPE, _ck.ERR_HESS_VALUE):
+            which = "gradient" if status in (_ck.ERR_GRAD_SHAPE, _ck.ERR_GRAD_VALUE) else "hessian"
+            fn = self._margin_functions()[1 if which == "gradient" else 2]
+            f, classes, pos = _row_inputs(batch, row)
+            got = np.asarray(fn(f, classes, pos))
+            if status in (_ck.ERR_GRAD_SHAPE, _ck.ERR_HESS_SHAPE):
+                raise ValueError(
+                    f"{which}: returned shape {got.shape} for row {row}; expected ({f.size},), one value "
+                    f"per valid class of the row (classes {classes.tolist()})"
+                )
+            raise ValueError(
+                f"{which}: returned non-finite values {got.tolist()} for row {row}"
+                f"{self._row_text(batch, row)}"
+            )
+        if status != 0:
+            _inputs.raise_for_status(status, row, batch)
+
+    @staticmethod
+    def _row_text(batch: _inputs.MulticlassBatch, row: int) -> str:
+        f, classes, pos = _row_inputs(batch, row)
+        return f" (margins {f.tolist()} of classes {classes.tolist()}, label position {pos})"
+
+
+def make_loss(
+    loss: Callable[..., Any],
+    gradient: Callable[..., Any] | None = None,
+    hessian: Callable[..., Any] | None = None,
+    *,
+    of: str = "margins",
+    hessian_kind: str = "positive",
+    hessian_floor: float = 1e-16,
+    class_weight: Any = None,
+    name: str = "custom",
+) -> CustomLoss:
+    """A boostobj loss from your row functions; derivatives you leave out are derived.
+
+    Parameters
+    ----------
+    loss : callable
+        ``of="margins"``: ``loss(f, classes, y) -> float``, numba-compilable (plain Python
+        functions are compiled with ``numba.njit``). ``f`` is the row's margins on its
+        valid classes, shape (K_i,), float64; ``classes`` their class indices, shape
+        (K_i,), int64, ascending; ``y`` the position of the row's label in ``f``.
+        ``of="label_probability"``: ``loss(q) -> array``, a NumPy expression of the label's
+        probability ``q`` (shape (n,); derivatives are taken at ``q`` clipped to ``[1e-75,
+        1 - 1.1e-16]``, the loss value at ``max(q, 2.2e-308)``), written with
+        arithmetic and ufuncs (``np.log``, ``np.exp``, ``np.log1p``, ``**`` ...) so that it can be
+        differentiated; no branches on values.
+    gradient, hessian : callable, optional
+        ``of="margins"``: ``gradient(f, classes, y)`` and ``hessian(f, classes, y)`` return
+        arrays of shape (K_i,): the loss's derivatives and second derivatives in each
+        entry of ``f``. ``of="label_probability"``: ``l'(q)`` and ``l''(q)``. Left out,
+        they are derived (module docstring): exactly, except the margins-form Hessian
+        from the loss alone (second-order complex step, relative error ~1e-10). A derived
+        margins-form derivative evaluates the given function at complex margins, so
+        write it with operations that accept complex numbers.
+    of : {"margins", "label_probability"}, default="margins"
+    hessian_kind : {"positive", "exact"}, default="positive"
+        ``"exact"``: the Hessian diagonal as given or derived (it can be negative, and a
+        Newton step with a negative Hessian moves the wrong way). ``"positive"``: for
+        ``"label_probability"`` the Gauss-Newton surrogate ``w max(-q l'(q), 0) p_j (1 - p_j)``
+        (positive for a loss that decreases in ``q``), for ``"margins"`` the diagonal clipped
+        at ``hessian_floor``; both floored at ``hessian_floor``.
+    hessian_floor : float, default=1e-16
+        Hessian of invalid classes (and the floor of the positive kind).
+    class_weight : None, "balanced", dict or array-like of shape (K,), default=None
+        Multiplies each row's weight by its label's class weight (as in :class:`SoftmaxLoss`).
+    name : str, default="custom"
+        The loss's name, also its metric name.
+
+    Returns
+    -------
+    CustomLoss
+        Usable wherever a boostobj loss is: ``gradient_hessian``, ``loss``, the adapters
+        (``xgboost_objective(loss)``, ``lightgbm_objective(loss)``), the estimators'
+        ``loss=``, ``check_objective``. Picklable when its functions are (module-level
+        functions are; lambdas are not).
+
+    Raises
+    ------
+    TypeError
+        A function numba cannot compile (or, for a derived margins-form derivative,
+        cannot compile for complex margins); a label-probability expression with an
+        operation that cannot be differentiated.
+    ValueError
+        A function that returns the wrong shape or a non-finite value: the message
+        names the function and the row.
+
+    Examples
+    --------
+    The focal loss written as a function of ``q`` (``boostobj.FocalLoss`` does the same by hand):
+
+    >>> import numpy as np, boostobj
+    >>> focal = boostobj.make_loss(lambda q: -(1 - q) ** 2 * np.log(q), of="label_probability")
+    >>> raw, y = np.array([[2.0, 0.0, -1.0]]), np.array([1])
+    >>> g1, h1 = focal.gradient_hessian(y, raw)
+    >>> g2, h2 = boostobj.FocalLoss(gamma=2.0).gradient_hessian(y, raw)
+    >>> bool(np.allclose(g1, g2, rtol=1e-12) and np.allclose(h1, h2, rtol=1e-12))
+    True
+    """
+    return CustomLoss(
+        loss,
+        gradient,
+        hessian,
+        of=of,
+        hessian_kind=hessian_kind,
+        hessian_floor=hessian_floor,
+        class_weight=class_weight,
+        name=name,
+    )
+
+
+def _jitted(fn: Callable[..., Any] | None) -> Any:
+    if fn is None or isinstance(fn, numba.core.registry.CPUDispatcher):
+        return fn
+    return numba.njit(nogil=True, error_model="numpy")(fn)
+
+
+def _row_inputs(batch: _inputs.MulticlassBatch, row: int) -> tuple[np.ndarray, np.ndarray, int]:
+    classes = np.asarray(batch.valid_classes(row), dtype=np.int64)
+    f = batch.raw[row, classes].astype(np.float64)
+    return f, classes, int(np.flatnonzero(classes == batch.y[row])[0])
+
+
+def _check_label_values(value: Any, q: np.ndarray, what: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != q.shape:
+        raise ValueError(f"{what}: returned shape {arr.shape}; expected {q.shape}, one value per row")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{what}: returned {float(arr[row])!r} for row {row} (q = {float(q[row])!r})"
+            "; values must be finite"
+        )
+    return arr
+
+
+def _compile_message(loss: CustomLoss, exc: Exception) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    derived = [n for n in ("gradient", "hessian") if getattr(loss, n) is None]
+    hint = (
+        f" The derived {' and '.join(derived)} evaluate the given functions at complex margins "
+        f"(the complex step): use operations that accept complex numbers, or pass them yourself."
+        if derived
+        else ""
+    )
+    return (
+        f"loss, gradient, hessian: numba could not compile the row functions for (f: float64[:], "
+        f"classes: int64[:], y: int) ({first}).{hint}"
+    )
