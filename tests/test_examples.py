@@ -13,6 +13,9 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"
 SMALL = {
     "transition_model.py": ["--rows", "2000", "--rounds", "5"],
     "sklearn_pipeline.py": ["--rows", "1500", "--estimators", "5"],
+    "focal_loss.py": ["--rows", "2000", "--rounds", "5"],
+    "label_smoothing.py": ["--rows", "2000", "--rounds", "5"],
+    "custom_loss.py": ["--rows", "2000", "--rounds", "5"],
 }
 
 
