@@ -107,8 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
             "backend: 1 the built-in objective without the mask (probabilities renormalised over valid "
             "classes), 2 the built-in objective with the mask as a -1e30 margin offset, 3 boostobj's "
             "objective, 4 a per-row Python loop objective (on at most --loop-rows rows), 5 a vectorised "
-            "NumPy objective. Reports training time, time per round, time inside the objective, peak "
-            "memory, masked test log-loss and accuracy, and max |dp| against contender 2."
+            "NumPy objective; with --losses also 6 FocalLoss, 7 LabelSmoothingLoss and 8 a make_loss "
+            "focal loss with derived derivatives. Reports training time, time per round, time inside the "
+            "objective, peak memory, masked test log-loss and accuracy, and max |dp| against contender 2."
         ),
         epilog="Options given explicitly override --quick's. Results: table on stdout, progress on stderr.",
     )
@@ -182,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="training rows of the per-row Python loop contender, a subsample; contender 2 is also "
         f"trained on them (as 2s) to compare with (default: {full['loop_rows']:,})",
+    )
+    train.add_argument(
+        "--losses",
+        action="store_true",
+        help="also time boostobj's other losses: 6 FocalLoss(gamma=2), 7 LabelSmoothingLoss(0.1), "
+        "8 the focal loss written with make_loss (derived derivatives)",
     )
     out = bench.add_argument_group("output")
     out.add_argument("--json", metavar="PATH", help="write the results as JSON")
@@ -270,6 +277,7 @@ def _bench(args: argparse.Namespace, argv: Sequence[str]) -> None:
         repeat=args.repeat,
         loop_rows=args.loop_rows,
         seed=args.seed,
+        losses=args.losses,
     )
     start = time.perf_counter()
     report = run_bench(config, progress=_progress)

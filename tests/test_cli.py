@@ -21,6 +21,7 @@ from boostobj.cli import main
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 TINY = ["--rounds", "3", "--repeat", "1"]
 IDS = ["1", "2", "3", "2s", "4", "5"]  # 2s: contender 2 on the Python loop's subsample
+LOSS_IDS = {"6": "focal", "7": "label_smoothing", "8": "make_loss_focal"}  # with --losses
 TOP_KEYS = {
     "command",
     "wall_seconds",
@@ -83,7 +84,11 @@ def _check_report(report, backends, data):
         assert RESULT_KEYS <= set(result), RESULT_KEYS - set(result)
         assert math.isfinite(result["test_log_loss"]) and result["test_log_loss"] > 0
         assert 0 <= result["test_accuracy"] <= 1
-        assert 0 <= result["max_dp_test"] <= 1 and 0 <= result["max_dp_train"] <= 1
+        if result["id"] in LOSS_IDS:  # another loss, another model: no probability difference
+            assert result["contender"] == LOSS_IDS[result["id"]] and result["reference"] == "2"
+            assert result["max_dp_test"] is None and result["max_dp_train"] is None
+        else:
+            assert 0 <= result["max_dp_test"] <= 1 and 0 <= result["max_dp_train"] <= 1
         assert result["train_seconds"] > 0 and result["rounds"] == 3
         assert len(result["train_seconds_runs"]) == report["config"]["repeat"]
         builtin = result["contender"].startswith("builtin")
@@ -91,7 +96,7 @@ def _check_report(report, backends, data):
         assert builtin or 0 <= result["objective_share"] <= 1
     for backend in backends:
         by_id = {r["id"]: r for r in results if r["backend"] == backend}
-        assert set(by_id) <= set(IDS) and {"1", "2", "3", "4", "5"} <= set(by_id)
+        assert set(by_id) <= set(IDS) | set(LOSS_IDS) and {"1", "2", "3", "4", "5"} <= set(by_id)
         for ref in ("2", "2s"):
             if ref in by_id:  # contender 2 against itself
                 assert by_id[ref]["max_dp_test"] == by_id[ref]["max_dp_train"] == 0
@@ -105,11 +110,11 @@ def _check_report(report, backends, data):
 
 @pytest.fixture(scope="module")
 def transition_run(tmp_path_factory):
-    """Both backends on tiny transition data, two interleaved repetitions, with --plot when
-    matplotlib is installed."""
+    """Both backends on tiny transition data, two interleaved repetitions, the other losses
+    (--losses), with --plot when matplotlib is installed."""
     out = tmp_path_factory.mktemp("cli")
     args = ["bench", "--rows", "400", "--classes", "5", "--valid-per-row", "3", "--loop-rows", "100"]
-    args += ["--rounds", "3", "--repeat", "2", "--json", str(out / "r.json")]
+    args += ["--rounds", "3", "--repeat", "2", "--losses", "--json", str(out / "r.json")]
     if HAS_MATPLOTLIB:
         args += ["--plot", str(out / "r.png")]
     result = _run(*args)
@@ -123,12 +128,14 @@ def test_transition_run_table_lists_every_contender(transition_run):
     for backend, builtin in (("xgboost", "multi:softprob"), ("lightgbm", "multiclass")):
         assert f"\n{backend}\n" in table
         assert f"{builtin}, no mask*" in table and f"{builtin}, -1e30 offset" in table
-    for label in ("boostobj objective", "Python per-row loop", "NumPy vectorised"):
+    for label in ("boostobj objective", "Python per-row loop", "NumPy vectorised", "FocalLoss(gamma=2)"):
         assert table.count(label) == 2
+    assert table.count("LabelSmoothingLoss(0.1)") == table.count("make_loss focal, derived") == 2
+    assert "6-8: other boostobj losses (--losses)" in table
     assert "2s, 4: trained on a subsample of 100 rows" in table
     assert "Traceback" not in result.stderr
     # progress: one line per finished fit, on stderr
-    assert result.stderr.count("] xgboost") == result.stderr.count("] lightgbm") == 2 * len(IDS)
+    assert result.stderr.count("] xgboost") == result.stderr.count("] lightgbm") == 2 * (len(IDS) + 3)
 
 
 def test_transition_run_json(transition_run):
@@ -140,6 +147,7 @@ def test_transition_run_json(transition_run):
         assert by_key[backend, "4"]["train_rows"] == by_key[backend, "2s"]["train_rows"] == 100
         assert by_key[backend, "4"]["reference"] == "2s"
         assert by_key[backend, "3"]["train_rows"] == 400 and by_key[backend, "3"]["reference"] == "2"
+        assert by_key[backend, "8"]["objective_ms_per_round"] > 0
 
 
 @pytest.mark.skipif(not HAS_MATPLOTLIB, reason="matplotlib not installed (the exit-2 path is tested)")

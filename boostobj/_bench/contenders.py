@@ -15,6 +15,10 @@ Per backend (XGBoost, LightGBM), on the same data and parameters:
 
 Contenders 2 to 5 train the same model (same start margins, same gradient and Hessian):
 their test probabilities agree up to float32 rounding.
+
+With ``--losses``, boostobj's other losses join (``LOSS_CONTENDERS``, 6 to 8): the focal
+loss, label smoothing, and the focal loss written with ``make_loss`` (derived
+derivatives). They train other models; they are there for their time per round.
 """
 
 from __future__ import annotations
@@ -31,7 +35,17 @@ from .gradients import LoopObjective, NumpyObjective
 from .measure import PeakMemory, TimedObjective
 from .workloads import Workload
 
-__all__ = ["BACKENDS", "CONTENDERS", "Contender", "Settings", "Fit", "Scores", "make_objective", "fit"]
+__all__ = [
+    "BACKENDS",
+    "CONTENDERS",
+    "LOSS_CONTENDERS",
+    "Contender",
+    "Settings",
+    "Fit",
+    "Scores",
+    "make_objective",
+    "fit",
+]
 
 #: Training rows on which the models' probabilities are compared (the first ones).
 TRAIN_ROWS_SCORED = 20_000
@@ -69,7 +83,32 @@ CONTENDERS = (
     Contender("4", "python_loop", "Python per-row loop"),
     Contender("5", "numpy", "NumPy vectorised"),
 )
-BY_KEY = {c.key: c for c in CONTENDERS}
+#: boostobj's other losses (``boostobj bench --losses``), each through the same adapter.
+LOSS_CONTENDERS = (
+    Contender("6", "focal", "boostobj FocalLoss(gamma=2)"),
+    Contender("7", "label_smoothing", "boostobj LabelSmoothingLoss(0.1)"),
+    Contender("8", "make_loss_focal", "boostobj make_loss focal, derived"),
+)
+BY_KEY = {c.key: c for c in CONTENDERS + LOSS_CONTENDERS}
+
+
+def _focal_of_q(q: Any) -> Any:
+    return -((1.0 - q) ** 2) * np.log(q)
+
+
+def make_loss_of(key: str) -> Any:
+    """The boostobj loss of contender ``key`` (3 and 6 to 8)."""
+    from ..custom import make_loss
+    from ..focal import FocalLoss
+    from ..losses import SoftmaxLoss
+    from ..smoothing import LabelSmoothingLoss
+
+    return {
+        "boostobj": SoftmaxLoss,
+        "focal": lambda: FocalLoss(gamma=2.0),
+        "label_smoothing": lambda: LabelSmoothingLoss(0.1),
+        "make_loss_focal": lambda: make_loss(_focal_of_q, of="label_probability", name="focal"),
+    }[key]()
 
 
 @dataclass(frozen=True)
@@ -140,10 +179,11 @@ def make_objective(key: str, backend: str, mask: Any) -> Any:
     """
     if key in ("builtin_unaware", "builtin_masked"):
         return None
-    if key == "boostobj":
+    if key == "boostobj" or key in (c.key for c in LOSS_CONTENDERS):
         from .. import lgb, xgb
 
-        return xgb.xgboost_objective() if backend == "xgboost" else lgb.lightgbm_objective()
+        loss = make_loss_of(key)
+        return xgb.xgboost_objective(loss) if backend == "xgboost" else lgb.lightgbm_objective(loss)
     if key == "python_loop":
         return LoopObjective(mask, backend)
     if key == "numpy":

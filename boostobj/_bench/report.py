@@ -74,6 +74,11 @@ def format_table(report: dict[str, Any]) -> str:
         "a 1-ulp gradient difference, shows on the test set only.",
         f"peak MB: {report['memory_method']}.",
     ]
+    if config.get("losses"):
+        notes.append(
+            "6-8: other boostobj losses (--losses); they train other models, so no max|dp|; 'vs 2' is "
+            "their cost in time."
+        )
     if subsampled:
         notes.append(
             f"2s, 4: trained on a subsample of {config['loop_rows']:,} rows (--loop-rows); 4's 'vs 2' "

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._threads import get_num_threads, set_num_threads
-from .contenders import BY_KEY, CONTENDERS, Fit, Settings, fit
+from .contenders import BY_KEY, CONTENDERS, LOSS_CONTENDERS, Fit, Settings, fit
 from .measure import MEMORY_METHOD
 from .workloads import Workload, make_workload
 
@@ -48,6 +48,8 @@ class BenchConfig:
         than the training rows, contender 2 is also trained on them (as "2s") to compare
         with.
     seed : int
+    losses : bool
+        Also time boostobj's other losses (contenders 6 to 8).
     """
 
     data: str
@@ -64,6 +66,7 @@ class BenchConfig:
     repeat: int
     loop_rows: int
     seed: int
+    losses: bool = False
 
     @property
     def settings(self) -> Settings:
@@ -85,22 +88,23 @@ class Run:
     reference: str
 
 
-def plan_runs(workload: Workload, loop_rows: int) -> list[Run]:
-    """The runs of one backend, in table order: 1, 2, 3, (2s,) 4, 5."""
+def plan_runs(workload: Workload, loop_rows: int, losses: bool = False) -> list[Run]:
+    """The runs of one backend, in table order: 1, 2, 3, (2s,) 4, 5 (and 6 to 8 with ``losses``)."""
     runs = [Run(c.number, c.key, workload, "2") for c in CONTENDERS if c.key != "python_loop"]
     subsample = workload.head(loop_rows)
     loop_ref = "2" if subsample is workload else "2s"
     extra = [Run("4", "python_loop", subsample, loop_ref)]
     if loop_ref == "2s":
         extra.insert(0, Run("2s", "builtin_masked", subsample, "2s"))
-    return runs[:3] + extra + runs[3:]
+    others = [Run(c.number, c.key, workload, "2") for c in LOSS_CONTENDERS] if losses else []
+    return runs[:3] + extra + runs[3:] + others
 
 
 def _warm_up(backend: str, workload: Workload, config: BenchConfig) -> None:
     """Untimed tiny fits of every contender: loads numba's kernels and the backend."""
     small = workload.head(min(WARMUP_ROWS, workload.n_rows))
     settings = Settings(WARMUP_ROUNDS, config.depth, config.learning_rate, config.threads)
-    for contender in CONTENDERS:
+    for contender in CONTENDERS + (LOSS_CONTENDERS if config.losses else ()):
         fit(contender.key, backend, small, settings, score=False)
 
 
@@ -142,7 +146,7 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
         seed=config.seed,
     )
     say(f"data: {workload.describe()}")
-    runs = plan_runs(workload, config.loop_rows)
+    runs = plan_runs(workload, config.loop_rows, config.losses)
     results = []
     threads_before = get_num_threads()
     set_num_threads(config.threads)
@@ -203,6 +207,7 @@ def _summarise(run: Run, backend: str, fits: dict[str, list[Fit]]) -> dict[str, 
         share = float(np.median(per_fit / seconds))
     peaks = [f.peak_bytes for f in mine]
     scores, ref_scores = mine[0].scores, ref[0].scores
+    other_loss = run.key in {c.key for c in LOSS_CONTENDERS}
     assert scores is not None and ref_scores is not None
     return {
         "backend": backend,
@@ -221,8 +226,11 @@ def _summarise(run: Run, backend: str, fits: dict[str, list[Fit]]) -> dict[str, 
         "peak_memory_mb": None if None in peaks else max(peaks) / 2**20,
         "test_log_loss": scores.log_loss,
         "test_accuracy": scores.accuracy,
-        "max_dp_test": float(np.abs(scores.proba_test - ref_scores.proba_test).max()),
-        "max_dp_train": float(np.abs(scores.proba_train - ref_scores.proba_train).max()),
+        # another loss trains another model: no probability difference to report
+        "max_dp_test": None if other_loss else float(np.abs(scores.proba_test - ref_scores.proba_test).max()),
+        "max_dp_train": None
+        if other_loss
+        else float(np.abs(scores.proba_train - ref_scores.proba_train).max()),
         "train_rows_compared": len(scores.proba_train),
     }
 
