@@ -30,13 +30,14 @@ def poly1(q, eps=1.0):
 
 
 def ordinal_cost(f, classes, y):
-    """sum_c p_c (c - label)^2 - log p_label over the row's valid classes (complex-safe: no max shift)."""
-    e = np.exp(f)
+    """sum_c p_c (c - label)^2 - log p_label over the row's valid classes (complex-safe)."""
+    shift = np.max(np.real(f))  # a real shift: no overflow, and the complex step still works
+    e = np.exp(f - shift)
     total = np.sum(e)
     cost = 0.0 * f[0]
     for t in range(f.shape[0]):
         cost += e[t] / total * (classes[t] - classes[y]) ** 2
-    return cost + np.log(total) - f[y]
+    return cost + np.log(total) - (f[y] - shift)
 
 
 def main(argv=None):
