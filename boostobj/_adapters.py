@@ -37,6 +37,20 @@ def as_bound_mask(mask: Any) -> ClassMask | None:
     )
 
 
+def as_bound_targets(targets: Any, loss: Loss) -> np.ndarray:
+    """Soft targets bound to an objective: an (n, K) float array, for a loss that takes them."""
+    if not getattr(loss, "accepts_soft_targets", False):
+        raise TypeError(
+            f"targets: {type(loss).__name__} takes labels, not soft targets; use LabelSmoothingLoss"
+        )
+    arr = np.asarray(targets)
+    if arr.ndim != 2 or arr.dtype.kind not in "iuf":
+        raise ValueError(
+            f"targets: expected an (n_samples, n_classes) array of probabilities; got {arr.shape}"
+        )
+    return arr.astype(np.float64)
+
+
 class BoundObjective(ConfigMixin):
     """Base of the objective callables: a loss resolved for a backend, an optional mask.
 
@@ -45,11 +59,13 @@ class BoundObjective(ConfigMixin):
 
     backend = ""
 
-    def __init__(self, loss: Any = None, mask: Any = None) -> None:
+    def __init__(self, loss: Any = None, mask: Any = None, *, targets: Any = None) -> None:
         self.loss = loss
         self.mask = mask
+        self.targets = targets
         self._loss = as_loss(loss).for_backend(self.backend)
         self._mask = as_bound_mask(mask)
+        self._targets = None if targets is None else as_bound_targets(targets, self._loss)
 
     def _gradient_hessian(
         self, y: Any, raw: np.ndarray, weight: Any, **out: np.ndarray
@@ -57,6 +73,13 @@ class BoundObjective(ConfigMixin):
         check_margin_shape(self._loss, raw, self.backend)
         if self._mask is not None:
             self._mask.check_rows(raw.shape[0], "the training data")
+        if self._targets is not None:
+            if self._targets.shape != raw.shape:
+                raise ValueError(
+                    f"targets: the bound soft targets have shape {self._targets.shape} but the training "
+                    f"margins have shape {raw.shape}; soft targets serve the training rows only"
+                )
+            y = self._targets
         return self._loss.gradient_hessian(y, raw, sample_weight=weight, mask=self._mask, **out)
 
 

@@ -39,6 +39,9 @@ class LightGBMObjective(BoundObjective):
     mask : ClassMask or mask-like, optional
         Bound mask of the training rows; ``None`` (recommended) reads the valid classes
         from the margins, i.e. from the Dataset's ``init_score`` offset.
+    targets : array-like of shape (n, K), optional
+        Soft targets of the training rows, used instead of the labels (see
+        :class:`~boostobj.XGBoostObjective`).
 
     Call signatures
     ---------------
@@ -95,9 +98,9 @@ class LightGBMMetric(BoundMetric):
         return name, value, False
 
 
-def lightgbm_objective(loss: Any = None, mask: Any = None) -> LightGBMObjective:
+def lightgbm_objective(loss: Any = None, mask: Any = None, *, targets: Any = None) -> LightGBMObjective:
     """An objective callable for LightGBM; see :class:`LightGBMObjective`."""
-    return LightGBMObjective(loss, mask)
+    return LightGBMObjective(loss, mask, targets=targets)
 
 
 def lightgbm_metric(

@@ -40,11 +40,15 @@ class LabelSmoothingLoss(Loss):
     -----
     Soft targets must be finite, non-negative, sum to 1 in each row (within 1e-6) and
     put no mass on a row's invalid classes. They work through the direct API
-    (``gradient_hessian(targets, raw)``); XGBoost's and LightGBM's adapters read 1-D labels.
+    (``gradient_hessian(targets, raw)``) and through the adapters bound to the training
+    rows' targets: ``xgboost_objective(loss, targets=T)``, ``lightgbm_objective(loss,
+    targets=T)`` (the backends' labels are 1-D).
     """
 
     is_multiclass = True
     name = "label_smoothing"
+    #: ``y_true`` may be an (n, K) probability matrix (and adapters may bind one: ``targets=``).
+    accepts_soft_targets = True
 
     def __init__(
         self,

@@ -34,6 +34,9 @@ class XGBoostObjective(BoundObjective):
     mask : ClassMask or mask-like, optional
         Bound mask of the training rows. ``None`` (recommended): read each row's valid
         classes from the margins, i.e. from the DMatrix's ``base_margin`` offset.
+    targets : array-like of shape (n, K), optional
+        Soft targets of the training rows, used instead of the labels (a loss that takes
+        them: ``LabelSmoothingLoss``; e.g. a teacher's probabilities for distillation).
 
     Call signatures
     ---------------
@@ -91,9 +94,9 @@ class XGBoostMetric(BoundMetric):
         return self._evaluate(predt, dmatrix, sample_weight)[1]
 
 
-def xgboost_objective(loss: Any = None, mask: Any = None) -> XGBoostObjective:
+def xgboost_objective(loss: Any = None, mask: Any = None, *, targets: Any = None) -> XGBoostObjective:
     """An objective callable for ``xgboost.train(obj=...)``; see :class:`XGBoostObjective`."""
-    return XGBoostObjective(loss, mask)
+    return XGBoostObjective(loss, mask, targets=targets)
 
 
 def xgboost_metric(

@@ -3,8 +3,8 @@
 1. ``LabelSmoothingLoss(epsilon)`` in a scikit-learn estimator: the smoothing mass goes to
    the row's *valid* classes only, so no probability leaks to impossible transitions.
 2. Distillation: a large teacher model's masked probabilities become the (n, K) soft
-   targets of a small student, trained with ``xgboost.train`` and an objective that binds
-   the training rows' targets (soft targets go through the loss's direct API).
+   targets of a small student, trained with ``xgboost.train`` and an objective bound to the
+   training rows' targets (``xgboost_objective(loss, targets=...)``).
 
     python examples/label_smoothing.py
     python examples/label_smoothing.py --rows 2000 --rounds 10
@@ -50,15 +50,10 @@ def main(argv=None):
     dtrain = boostobj.xgboost_dmatrix(X[tr], y[tr], mask=m_tr)
     teacher = xgb.train({**params, "max_depth": 6}, dtrain, args.rounds, obj=boostobj.xgboost_objective())
     targets = boostobj.predict_proba(teacher, X[tr], mask=m_tr)  # (n, K), 0 on invalid classes
-    loss = boostobj.LabelSmoothingLoss(epsilon=0.0, hessian="xgboost")
-
-    def distill(predt, dmatrix):  # the training rows' soft targets, bound here
-        return loss.gradient_hessian(targets, predt)  # the mask is read from base_margin's offset
-
-    for name, obj in [
-        ("student on labels", boostobj.xgboost_objective()),
-        ("student on teacher's soft targets", distill),
-    ]:
+    loss = boostobj.LabelSmoothingLoss(epsilon=0.0)  # soft targets as they are
+    on_labels = boostobj.xgboost_objective()
+    on_targets = boostobj.xgboost_objective(loss, targets=targets)  # the training rows' targets, bound
+    for name, obj in [("student on labels", on_labels), ("student on teacher's soft targets", on_targets)]:
         student = xgb.train({**params, "max_depth": 1}, dtrain, args.rounds, obj=obj)
         proba = boostobj.predict_proba(student, X[te], mask=m_te)
         logloss = -np.mean(np.log(proba[np.arange(te.size), y[te]]))

@@ -107,6 +107,57 @@ def test_label_smoothing_trains_through_both_backends_and_the_estimator():
     assert (clf.predict_proba(X, valid_mask=mask)[~mask.to_dense()] == 0).all()
 
 
+def test_soft_targets_bound_to_both_backends_train_the_direct_api_model():
+    """A bound ``targets=`` gives each backend the loss's own gradient on the soft targets:
+    the same model as an objective that calls ``gradient_hessian(targets, raw)`` itself;
+    one-hot targets give the labels' model."""
+    X, y, mask = boostobj.datasets.make_transition_data(800, 5, 3, 6, random_state=4)
+    rng = np.random.default_rng(0)
+    soft = mask.to_dense() * rng.random((800, 5))
+    soft /= soft.sum(axis=1, keepdims=True)
+    params = {"num_class": 5, "nthread": 2, "max_depth": 3}
+    loss = LabelSmoothingLoss(epsilon=0.0, hessian="xgboost")
+    for targets in (soft, np.eye(5)[y]):
+        dtrain = boostobj.xgboost_dmatrix(X, y, mask=mask)
+        bound = xgb.train(params, dtrain, 5, obj=boostobj.xgboost_objective(loss, targets=targets))
+        by_hand = xgb.train(params, dtrain, 5, obj=lambda p, d, t=targets: loss.gradient_hessian(t, p))
+        np.testing.assert_array_equal(
+            boostobj.predict_margin(bound, X, mask=mask), boostobj.predict_margin(by_hand, X, mask=mask)
+        )
+        lgb_params = {"num_class": 5, "verbose": -1, "num_threads": 2}
+        model = lgb.train(
+            {
+                **lgb_params,
+                "objective": boostobj.lightgbm_objective(LabelSmoothingLoss(0.0), targets=targets),
+            },
+            boostobj.lightgbm_dataset(X, y, mask=mask),
+            5,
+        )
+        margins = boostobj.predict_margin(model, X, mask=mask)
+        if targets is not soft:  # one-hot targets: the labels' model
+            labels = lgb.train(
+                {**lgb_params, "objective": boostobj.lightgbm_objective(LabelSmoothingLoss(0.0))},
+                boostobj.lightgbm_dataset(X, y, mask=mask),
+                5,
+            )
+            np.testing.assert_allclose(margins, boostobj.predict_margin(labels, X, mask=mask), rtol=1e-12)
+        else:  # trained towards the soft targets: closer to them than at the start
+            start = np.abs(boostobj.masked_softmax(mask.margin_offset(np.float64), mask=mask) - soft).mean()
+            assert np.abs(boostobj.masked_softmax(margins, mask=mask) - soft).mean() < start
+
+
+def test_bound_targets_bad_input():
+    with pytest.raises(TypeError, match="targets: SoftmaxLoss takes labels, not soft targets"):
+        boostobj.xgboost_objective(boostobj.SoftmaxLoss(), targets=np.ones((2, 2)) / 2)
+    with pytest.raises(ValueError, match=r"targets: expected an \(n_samples, n_classes\) array"):
+        boostobj.lightgbm_objective(LabelSmoothingLoss(), targets=[0, 1])
+    obj = boostobj.xgboost_objective(LabelSmoothingLoss(), targets=np.ones((3, 2)) / 2)
+    with pytest.raises(
+        ValueError, match=r"targets: the bound soft targets have shape \(3, 2\) but the training"
+    ):
+        obj(np.zeros((4, 2), dtype=np.float32), boostobj.xgboost_dmatrix(np.zeros((4, 1)), [0, 1, 0, 1]))
+
+
 @pytest.mark.parametrize(
     ("targets", "match"),
     [
