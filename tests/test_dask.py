@@ -156,6 +156,30 @@ def test_xgboost_dask_continuous_features_weights_and_intercept(client, tdata, m
         assert abs(dask_loss - local_loss) <= 0.02, (dask_loss, local_loss)
 
 
+def test_xgboost_dask_classifier_recipe_equals_local(client, tdata):
+    """The scikit-learn Dask estimator, with the mask as base_margin: the local model again."""
+    X, y, mask = tdata["X"], tdata["y"], tdata["mask"]
+    obj = boostobj.xgboost_objective()
+    local = xgb.train(XGB_PARAMS, boostobj.xgboost_dmatrix(X, y, mask=mask), 8, obj=obj)
+
+    dX, dy, dm = _dask(X, y, mask)
+    model = dxgb.DaskXGBClassifier(
+        objective=obj,
+        n_estimators=8,
+        max_depth=4,
+        learning_rate=0.3,
+        tree_method="hist",
+        eval_metric=boostobj.xgboost_metric(),
+        disable_default_eval_metric=True,
+    )
+    model.client = client
+    start = bdask.start_margins(dX, dm, y=dy)
+    model.fit(dX, dy, base_margin=start, eval_set=[(dX, dy)], base_margin_eval_set=[start], verbose=False)
+    assert list(model.evals_result()["validation_0"]) == ["masked-mlogloss"]
+    proba = bdask.predict_proba(client, model.get_booster(), dX, mask=dm)
+    np.testing.assert_array_equal(proba.compute(), boostobj.predict_proba(local, X, mask=mask))
+
+
 def test_lightgbm_dask_classifier_recipe_matches_local(client, tdata):
     lgb = pytest.importorskip("lightgbm")
     import lightgbm.dask as dlgb
