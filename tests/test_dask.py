@@ -124,9 +124,10 @@ def test_xgboost_dask_model_equals_local_on_discretised_features(client, tdata):
 @pytest.mark.parametrize("max_bin", [256, 64])
 def test_xgboost_dask_continuous_features_weights_and_intercept(client, tdata, max_bin):
     """Continuous features. With max_bin=256 (the default) at this size each worker's quantile
-    sketch still holds every value, and the model is the local one; with max_bin=64 the
-    distributed sketch gives other bin edges (measured: 94.6% argmax agreement, masked
-    log-loss within 0.01), so that case is held to a log-loss tolerance instead.
+    sketch still holds every value, and the model is the local one (measured: identical
+    probabilities); with max_bin=64 the distributed sketch gives other bin edges (measured:
+    92.3% argmax agreement, masked log-loss 0.7398 against 0.7401 locally), so that case is
+    held to a log-loss tolerance instead.
     """
     y, mask = tdata["y"], tdata["mask"]
     weight = np.random.default_rng(0).uniform(0.5, 2.0, N)
@@ -202,7 +203,8 @@ def test_lightgbm_dask_classifier_recipe_matches_local(client, tdata):
     dask_loss = _log_loss(y_test, proba.compute(), mask_test)
     local_loss = _log_loss(y_test, expected, mask_test)
     # Distributed LightGBM finds its bins and splits on partition-wise data: not the same
-    # model, but as good. Stated tolerance: within 0.05 of the local masked log-loss.
+    # model, but as good (measured: 0.7083 against 0.7036 locally). Stated tolerance: within
+    # 0.05 of the local masked log-loss.
     assert abs(dask_loss - local_loss) <= 0.05, (dask_loss, local_loss)
 
 

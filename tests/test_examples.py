@@ -13,6 +13,7 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"
 SMALL = {
     "transition_model.py": ["--rows", "2000", "--rounds", "5"],
     "sklearn_pipeline.py": ["--rows", "1500", "--estimators", "5"],
+    "dask_training.py": ["--rows", "3000", "--rounds", "5"],
 }
 
 
