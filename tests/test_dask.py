@@ -294,3 +294,16 @@ def test_bad_arguments(client, tdata):
         bdask.predict_proba(client, booster, dX, mask=dm[:, :4])
     with pytest.raises(TypeError, match="booster: expected an xgboost.Booster or a lightgbm.Booster"):
         bdask.predict_proba(client, {"booster": booster}, dX)
+
+
+def test_start_margins_without_mask(client, tdata):
+    dX, dy = _dask(tdata["X"], tdata["y"])
+    assert bdask.start_margins(dX) is None
+    intercept = np.array([0.5, -0.25, 0.0, 1.0, 2.0])
+    start = bdask.start_margins(dX, init_score=intercept, y=dy)
+    np.testing.assert_array_equal(start.compute(), np.broadcast_to(intercept, (N, K)))
+    one = bdask.start_margins(dX, init_score=[0.3])  # a one-margin (binary) model: shape (n,)
+    assert one.shape == (N,)
+    np.testing.assert_array_equal(one.compute(), np.full(N, 0.3))
+    with pytest.raises(ValueError, match=r"y: label 2 in row 0 is out of range; expected integer class"):
+        bdask.start_margins(dX, init_score=[0.3], y=da.full(N, 2, chunks=CHUNK)).compute()
