@@ -16,6 +16,7 @@ SMALL = {
     "focal_loss.py": ["--rows", "2000", "--rounds", "5"],
     "label_smoothing.py": ["--rows", "2000", "--rounds", "5"],
     "custom_loss.py": ["--rows", "2000", "--rounds", "5"],
+    "dask_training.py": ["--rows", "3000", "--rounds", "5"],
 }
 
 

@@ -37,7 +37,8 @@ def test_import_compiles_nothing_and_imports_no_backend():
         assert len(dispatchers) >= 10, len(dispatchers)
         compiled = [d.py_func.__name__ for d in dispatchers if d.signatures]
         print("compiled:", compiled)
-        heavy = ("xgboost", "lightgbm", "sklearn", "dask", "jax", "matplotlib")
+        heavy = ("xgboost", "lightgbm", "sklearn", "dask", "distributed", "jax", "matplotlib")
+        heavy = (*heavy, "boostobj.dask")
         heavy = sorted(m for m in heavy if m in sys.modules)
         print("heavy:", heavy)
         """

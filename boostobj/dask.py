@@ -1,0 +1,386 @@
+"""Masked objectives on Dask: the mask travels with the partitions as a margin offset.
+
+A mask kept in a Python closure cannot follow rows to Dask workers; an additive margin
+offset can (XGBoost ``base_margin``, LightGBM ``init_score``), because Dask partitions it
+like any other per-row column. This module turns a Dask collection of masks into that
+offset, partition by partition and validated there, and predicts masked probabilities
+lazily. Training is the backends' own: ``xgboost.dask.train(..., obj=xgboost_objective())``
+on :func:`dask_dmatrix`'s data, or ``lightgbm.dask.DaskLGBMClassifier(objective=
+lightgbm_objective())`` fitted with ``init_score=start_margins(...)``.
+
+Only ``import boostobj.dask`` imports Dask (the optional extra ``boostobj[dask]``);
+``import boostobj`` never does.
+
+Masks are Dask arrays or DataFrames of shape (n, K) holding booleans (or 0/1), one row
+per row of ``X`` (rechunked to ``X``'s partitions if needed). A Dask array that already
+holds an offset is not accepted as such: a float array of 0/1 and an offset of 0/-1e30
+cannot be told apart in a partition of all zeros; pass ``offset > -1e29`` instead.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import dask
+import dask.array as da
+import dask.dataframe as dd
+import numpy as np
+from distributed import Client, wait
+
+from . import _inputs
+from ._adapters import check_intercept, margin_init
+from .masks import ClassMask
+from .predict import _backend_of, _n_outputs
+from .predict import predict_proba as _local_predict_proba
+
+__all__ = ["dask_dmatrix", "start_margins", "predict_proba"]
+
+
+def start_margins(
+    X: Any,
+    mask: Any = None,
+    *,
+    y: Any = None,
+    init_score: Any = None,
+    dtype: Any = np.float64,
+) -> da.Array | None:
+    """The start margins of each row, as a lazy Dask array partitioned like ``X``.
+
+    ``start[i, j] = init_score[j]`` (0 without one) on valid classes and ``-1e30`` on
+    invalid ones: pass it as ``base_margin=`` (XGBoost) or ``init_score=`` (LightGBM,
+    e.g. ``DaskLGBMClassifier.fit``). Each partition is validated where it is computed.
+
+    Parameters
+    ----------
+    X : dask.array.Array or dask.dataframe.DataFrame of shape (n, n_features)
+        Only its partitioning (rows per partition) is used.
+    mask : dask.array.Array or dask.dataframe.DataFrame of shape (n, K), optional
+        Booleans (or 0/1): True marks a valid class. ``None``: all classes valid.
+    y : dask.array.Array or dask.dataframe.Series of shape (n,), optional
+        Labels, checked to be integer class indices valid in their row (they are only
+        read, for the check: pass them to the backend yourself).
+    init_score : array-like of shape (K,), optional
+        Intercept, e.g. ``SoftmaxLoss().init_raw_prediction(y, mask=mask)`` on a sample.
+    dtype : float32 or float64, default float64
+
+    Returns
+    -------
+    dask.array.Array of shape (n, K), or None when ``mask`` and ``init_score`` are both
+    None (the backend's own start).
+
+    Raises
+    ------
+    ValueError
+        When computed: a partition whose mask has the wrong width, a row with no valid
+        class, a label that is not an integer, out of range or invalid in its row. The
+        message names the partition and its rows. At once: ``init_score`` not of length K.
+    """
+    intercept = check_intercept(init_score)
+    if mask is None and intercept is None:
+        return None
+    chunks = _row_chunks(X, "X")
+    n_classes = _n_classes(mask, intercept)
+    trailing = () if mask is None and n_classes == 1 else (n_classes,)  # a scalar intercept: (n,)
+    mask_parts = _parts(mask, chunks, "mask")
+    y_parts = _parts(y, chunks, "y")
+    blocks = [
+        da.from_delayed(
+            dask.delayed(_start_block, pure=True)(
+                mask_parts[i], y_parts[i], rows, n_classes, intercept, dtype, _where(i, chunks)
+            ),
+            shape=(rows, *trailing),
+            dtype=dtype,
+        )
+        for i, rows in enumerate(chunks)
+    ]
+    return da.concatenate(blocks, axis=0)
+
+
+def dask_dmatrix(
+    client: Client | None,
+    X: Any,
+    y: Any = None,
+    *,
+    mask: Any = None,
+    weight: Any = None,
+    init_score: Any = None,
+    **dmatrix_kwargs: Any,
+) -> Any:
+    """An ``xgboost.dask.DaskDMatrix`` whose partitions carry their rows of the mask.
+
+    The Dask counterpart of :func:`boostobj.xgboost_dmatrix`: ``base_margin`` holds the
+    offset (and intercept) of :func:`start_margins`, labels and weights are validated per
+    partition. The inputs are computed and checked here, so a bad partition fails now
+    with the original ``ValueError``, not later inside training.
+
+    Parameters
+    ----------
+    client : distributed.Client or None
+        ``None``: the default client.
+    X : dask.array.Array (chunked by rows only) or dask.dataframe.DataFrame, (n, n_features)
+    y : dask.array.Array or dask.dataframe.Series of shape (n,), optional
+    mask : dask.array.Array or dask.dataframe.DataFrame of shape (n, K), optional
+        Booleans (or 0/1), True on valid classes; ``None``: all classes.
+    weight : dask.array.Array or dask.dataframe.Series of shape (n,), optional
+        Finite, non-negative sample weights.
+    init_score : array-like of shape (K,), optional
+        Intercept; pass the same to :func:`predict_proba`.
+    **dmatrix_kwargs
+        Passed to ``DaskDMatrix`` (``missing``, ``feature_names``, ...).
+
+    Returns
+    -------
+    xgboost.dask.DaskDMatrix
+    """
+    import xgboost.dask
+
+    if "base_margin" in dmatrix_kwargs:
+        raise TypeError("base_margin: set by dask_dmatrix from mask and init_score; pass those instead")
+    client = _client(client)
+    chunks = _row_chunks(X, "X")
+    intercept = check_intercept(init_score)
+    n_classes = None  # of the labels: known from the mask or the intercept (one value: binary)
+    if mask is not None or intercept is not None:
+        n_classes = max(_n_classes(mask, intercept), 2)
+    start = start_margins(X, mask, init_score=init_score, dtype=np.float32)
+    label = None
+    if y is not None:
+        mask_parts, y_parts = _parts(mask, chunks, "mask"), _parts(y, chunks, "y")
+        label = _concat(_label_block, chunks, (), np.float32, y_parts, mask_parts, n_classes)
+    w = None
+    if weight is not None:
+        w = _concat(_weight_block, chunks, (), np.float64, _parts(weight, chunks, "weight"))
+    start, label, w = _persist_checked(client, start, label, w)
+    if isinstance(X, da.Array) and X.chunks[0] != chunks:
+        X = X.rechunk({0: chunks})
+    return xgboost.dask.DaskDMatrix(client, X, label, weight=w, base_margin=start, **dmatrix_kwargs)
+
+
+def predict_proba(
+    client: Client | None,
+    booster: Any,
+    X: Any,
+    *,
+    mask: Any = None,
+    init_score: Any = None,
+    **predict_kwargs: Any,
+) -> da.Array:
+    """Masked class probabilities of a booster on a Dask collection, lazily.
+
+    Each partition is predicted by :func:`boostobj.predict_proba` on the worker that
+    holds it, with its own rows of the mask: the result equals the single-machine
+    prediction, rows sum to 1 and invalid classes are exactly 0.
+
+    Parameters
+    ----------
+    client : distributed.Client or None
+        Used to send the booster to the workers once; ``None``: the default client.
+    booster : xgboost.Booster or lightgbm.Booster
+        E.g. ``xgboost.dask.train(...)["booster"]`` or ``DaskLGBMClassifier.booster_``.
+    X : dask.array.Array or dask.dataframe.DataFrame of shape (n, n_features)
+    mask : dask.array.Array or dask.dataframe.DataFrame of shape (n, K), optional
+        As for training; ``None``: all classes.
+    init_score : array-like of shape (K,), optional
+        The intercept given to the training data, if any.
+    **predict_kwargs
+        Passed to the booster's ``predict`` (``iteration_range=``, ``num_iteration=``).
+
+    Returns
+    -------
+    dask.array.Array of shape (n, K), float64 (K = 2 for a one-margin binary model),
+    partitioned like ``X``.
+    """
+    backend = _backend_of(booster)
+    client = _client(client)
+    chunks = _row_chunks(X, "X")
+    n_out = _n_outputs(booster, backend)
+    intercept = check_intercept(init_score)
+    if mask is not None:
+        width = _n_classes(mask, None)
+        if width != n_out:
+            raise ValueError(f"mask: has {width} classes but the booster predicts {n_out}; they must match")
+    model = client.scatter(booster, hash=False)
+    x_parts = _parts(X, chunks, "X")
+    mask_parts = _parts(mask, chunks, "mask")
+    blocks = [
+        da.from_delayed(
+            dask.delayed(_proba_block, pure=True)(
+                model, x_parts[i], mask_parts[i], n_out, intercept, _where(i, chunks), predict_kwargs
+            ),
+            shape=(rows, max(n_out, 2)),
+            dtype=np.float64,
+        )
+        for i, rows in enumerate(chunks)
+    ]
+    return da.concatenate(blocks, axis=0)
+
+
+# ---------------------------------------------------------------------- partition functions
+def _where(i: int, chunks: tuple[int, ...]) -> str:
+    first = sum(chunks[:i])
+    return f"partition {i} (rows {first}..{first + chunks[i] - 1})"
+
+
+def _located(error: ValueError, where: str) -> ValueError:
+    """The error of one partition, saying which (its row numbers count from the partition's start)."""
+    return ValueError(f"{error} [in {where}; row numbers count from its first row]")
+
+
+def _block_mask(block: Any, n_classes: int, where: str) -> ClassMask:
+    """One partition of a mask as a ``ClassMask`` of ``n_classes`` classes."""
+    arr = block.to_numpy() if hasattr(block, "to_numpy") else np.asarray(block)
+    if arr.ndim != 2 or arr.shape[1] != n_classes:
+        width = arr.shape[1] if arr.ndim == 2 else f"shape {arr.shape}"
+        raise ValueError(f"mask: expected {n_classes} columns (one per class); {where} has {width}")
+    try:
+        return ClassMask.from_dense(arr)
+    except ValueError as error:
+        raise _located(error, where) from None
+
+
+def _start_block(
+    mask: Any, y: Any, n_rows: int, n_classes: int, intercept: np.ndarray | None, dtype: Any, where: str
+) -> np.ndarray:
+    cmask = None if mask is None else _block_mask(mask, n_classes, where)
+    if cmask is not None:
+        cmask.check_rows(n_rows, where)
+    if y is not None:
+        _check_labels(y, cmask, max(n_classes, 2), where)
+    return margin_init(cmask, intercept, n_rows, dtype)
+
+
+def _check_labels(y: Any, mask: ClassMask | None, n_classes: int | None, where: str) -> np.ndarray:
+    y = np.asarray(y)
+    try:
+        label = _inputs.check_labels(y, y.shape[0], n_classes, name="y")
+        if mask is not None:
+            mask.check_rows(label.size, "y")
+            _inputs.check_labels_valid(label, mask, name="y")
+    except ValueError as error:
+        raise _located(error, where) from None
+    return label
+
+
+def _label_block(y: Any, mask: Any, n_classes: int | None, where: str) -> np.ndarray:
+    cmask = None if mask is None else _block_mask(mask, n_classes, where)
+    return _check_labels(y, cmask, n_classes, where).astype(np.float32)
+
+
+def _weight_block(weight: Any, where: str) -> np.ndarray:
+    arr = np.asarray(weight)
+    try:
+        return _inputs.check_sample_weight(arr, arr.shape[0], name="weight")
+    except ValueError as error:
+        raise _located(error, where) from None
+
+
+def _proba_block(
+    booster: Any,
+    X: Any,
+    mask: Any,
+    n_out: int,
+    intercept: np.ndarray | None,
+    where: str,
+    predict_kwargs: dict,
+) -> np.ndarray:
+    cmask = None if mask is None else _block_mask(mask, n_out, where)
+    return _local_predict_proba(booster, X, mask=cmask, init_score=intercept, **predict_kwargs)
+
+
+# ---------------------------------------------------------------------- collections
+def _client(client: Client | None) -> Client:
+    if client is None:
+        from distributed import default_client
+
+        return default_client()
+    if not isinstance(client, Client):
+        raise TypeError(f"client: expected a distributed.Client or None; got {type(client).__name__}")
+    return client
+
+
+def _row_chunks(X: Any, name: str) -> tuple[int, ...]:
+    """Rows per partition of a Dask array, DataFrame or Series (computed if unknown)."""
+    if isinstance(X, da.Array):
+        if X.ndim == 2 and len(X.chunks[1]) != 1:
+            raise ValueError(
+                f"{name}: must be chunked by rows only; got {len(X.chunks[1])} column chunks "
+                f"(rechunk with {name}.rechunk({{1: -1}}))"
+            )
+        if any(math.isnan(c) for c in X.chunks[0]):
+            X = X.compute_chunk_sizes()
+        return tuple(int(c) for c in X.chunks[0])
+    if isinstance(X, (dd.DataFrame, dd.Series)):
+        return tuple(int(n) for n in X.map_partitions(len).compute())
+    raise TypeError(
+        f"{name}: expected a dask.array.Array or a dask.dataframe.DataFrame; got {type(X).__name__}"
+    )
+
+
+def _n_classes(mask: Any, intercept: np.ndarray | None) -> int:
+    """K from the mask's declared width, checked against the intercept's length."""
+    if mask is None:
+        return max(int(intercept.size), 1) if intercept is not None else 1
+    if isinstance(mask, dd.DataFrame):
+        width = len(mask.columns)
+    elif isinstance(mask, da.Array):
+        if mask.ndim != 2 or math.isnan(mask.shape[1]):
+            raise ValueError(f"mask: expected a 2-D (n, K) Dask array with known K; got shape {mask.shape}")
+        width = int(mask.shape[1])
+    else:
+        raise TypeError(
+            f"mask: expected a dask.array.Array or dask.dataframe.DataFrame of shape (n, K) "
+            f"(booleans); got {type(mask).__name__}"
+        )
+    if intercept is not None and intercept.size != width:
+        raise ValueError(
+            f"init_score: expected {width} values (one per class of the mask); got {intercept.size}"
+        )
+    return width
+
+
+def _parts(obj: Any, chunks: tuple[int, ...], name: str) -> list[Any]:
+    """The row partitions of ``obj`` as delayed objects aligned with ``chunks``."""
+    if obj is None:
+        return [None] * len(chunks)
+    if isinstance(obj, (dd.DataFrame, dd.Series)):
+        own = _row_chunks(obj, name)
+        if own == chunks:
+            return list(obj.to_delayed())
+        obj = obj.to_dask_array(lengths=list(own))
+    if not isinstance(obj, da.Array):
+        raise TypeError(
+            f"{name}: expected a dask.array.Array or a dask.dataframe.DataFrame/Series; "
+            f"got {type(obj).__name__}"
+        )
+    own = _row_chunks(obj, name)
+    if sum(own) != sum(chunks):
+        raise ValueError(f"{name}: has {sum(own)} rows but X has {sum(chunks)}; they must match")
+    if own != chunks:
+        obj = obj.rechunk({0: chunks})
+    return list(obj.to_delayed().ravel())
+
+
+def _concat(func: Any, chunks: tuple[int, ...], trailing: tuple, dtype: Any, *parts: list) -> da.Array:
+    """Concatenate ``func(part_0[i], part_1[i], ..., where)`` over the partitions."""
+    blocks = []
+    for i, rows in enumerate(chunks):
+        args = [p[i] if isinstance(p, list) else p for p in parts]
+        value = dask.delayed(func, pure=True)(*args, _where(i, chunks))
+        blocks.append(da.from_delayed(value, shape=(rows, *trailing), dtype=dtype))
+    return da.concatenate(blocks, axis=0)
+
+
+def _persist_checked(client: Client, *arrays: da.Array | None) -> list[da.Array | None]:
+    """Persist arrays on the cluster and re-raise the first partition's error, if any."""
+    present = [a for a in arrays if a is not None]
+    if not present:
+        return list(arrays)
+    persisted = iter(client.persist(present))
+    out = [None if a is None else next(persisted) for a in arrays]
+    futures = client.futures_of([a for a in out if a is not None])
+    wait(futures)
+    for future in futures:
+        if future.status == "error":
+            future.result()  # raises the partition's own exception
+    return out
