@@ -192,7 +192,16 @@ class Jet:
             "write the loss as one expression"
         )
 
-    __bool__ = __lt__ = __le__ = __gt__ = __ge__ = _branch
+    __bool__ = __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _branch
+    __hash__ = None  # type: ignore[assignment]
+
+    def __getattr__(self, name: str) -> Any:  # only called for attributes a Jet lacks
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise TypeError(
+            f"loss: .{name} is not supported by boostobj's differentiation; write the loss with "
+            f"arithmetic and ufuncs"
+        )
 
 
 def _const(x: Any) -> Any:

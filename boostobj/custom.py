@@ -15,13 +15,20 @@ Derivatives the user does not give are derived, never approximated by finite dif
 * ``of="margins"`` (any loss of a row's valid margins): the complex step. The gradient
   ``Im l(f + i s e_j) / s`` is exact to rounding; the Hessian diagonal is exact to rounding
   from a given gradient (complex step of the gradient), and from the loss alone it is the
-  second-order complex step along ``exp(i pi / 4)`` (relative error about 1e-10 for
-  softmax-type losses). Each costs ``K_i`` (or ``2 K_i``) evaluations of the row
-  function, O(K_i^2) per row: give the derivatives when speed matters.
+  second-order complex step along ``exp(i pi / 4)`` with a fixed step 1e-3 (relative
+  error about 1e-12 for the cross-entropy of unit-scale margins, growing with the loss's
+  curvature: about 3e-7 when the margins are scaled by 100). Each costs ``K_i`` (or
+  ``2 K_i``) evaluations of the row function, O(K_i^2) per row: give the derivatives when
+  speed matters. The complex step needs the function to be analytic in ``f``:
+  ``np.abs``, ``np.real``, ``np.conj``, ``np.sign`` or comparisons applied to the margins
+  compile but give wrong derivatives (silently: the complex step cannot tell), except in a
+  term whose effect cancels exactly, like a max-shift ``f - np.max(np.real(f))`` inside a
+  log-sum-exp.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -94,31 +101,29 @@ class CustomLoss(Loss):
 
     # ------------------------------------------------------------------------------------
     def _margin_functions(self) -> tuple[Any, Any, Any]:
-        """The jitted ``(loss, gradient, hessian)`` row functions, derived where not given."""
+        """The jitted ``(loss, gradient, hessian)`` row functions, derived where not given,
+        each checked once on a small row (so that a function numba cannot compile, or one
+        returning the wrong shape, is named here rather than inside a kernel)."""
         if self._compiled is None:
-            loss, grad, hess = (_jitted(f) for f in (self.loss_function, self.gradient, self.hessian))
-            if grad is None:
-                grad = _ck.complex_step_gradient(loss)
-            if hess is None:
-                hess = (
-                    _ck.complex_step_hessian_from_gradient(grad)
-                    if self.gradient is not None
-                    else _ck.complex_step_hessian_from_loss(loss)
-                )
-            self._compiled = (loss, grad, hess)
+            self._compiled = _compiled_functions(self.loss_function, self.gradient, self.hessian)
         return self._compiled
 
-    def _label_terms(self, q: np.ndarray, need: int) -> list[np.ndarray]:
-        """``l(q)``, ``l'(q)``, ``l''(q)`` (the first ``need`` of them), given or derived."""
-        fns = (self.loss_function, self.gradient, self.hessian)[:need]
-        derived = _jets.derivatives(self.loss_function, q) if None in fns else None
+    def _label_terms(self, q: np.ndarray, orders: tuple[int, ...]) -> list[np.ndarray]:
+        """``l(q)``, ``l'(q)``, ``l''(q)`` for the given ``orders`` (0, 1, 2): given or derived."""
+        fns = (self.loss_function, self.gradient, self.hessian)
         names = ("loss", "gradient", "hessian")
-        return [
-            _check_label_values(
-                fn(q) if derived is None or (fn is not None and k) else derived[k], q, names[k]
-            )
-            for k, fn in enumerate(fns)
-        ]
+        derived = None
+        out = []
+        for k in orders:
+            if k == 0 or fns[k] is not None:
+                value = fns[k](q)
+            else:
+                if derived is None:
+                    derived = _jets.derivatives(self.loss_function, q)
+                    _check_label_values(derived[0], q, "loss")  # derivatives of an undefined loss are moot
+                value = derived[k]
+            out.append(_check_label_values(value, q, names[k]))
+        return out
 
     def _label_batch(self, y_true: Any, raw_prediction: Any, sample_weight: Any, mask: Any):
         batch = _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.class_weight)
@@ -152,17 +157,42 @@ class CustomLoss(Loss):
         if self.of == "label_probability":
             batch, proba, u, q = self._label_batch(y_true, raw_prediction, sample_weight, mask)
             q = np.clip(q, *Q_RANGE)  # l'(1) and l''(1) can be 0 * inf (e.g. (1 - q)^0.5 log q)
-            _, l1, l2 = self._label_terms(q, 3)
+            terms = self._label_terms(q, (1,) if positive else (1, 2))
+            a = q * terms[0]
+            b = a if positive else q * q * terms[1]  # B is not used by the positive kind
             grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw)
-            a, b = q * l1, q * q * l2
-            batch.run(
-                _ck.label_grad_hess, proba, batch.y, u, a, b, batch.weight, not positive, floor, grad, hess
+            status, row = run_rows(
+                _ck.label_grad_hess,
+                batch.n_rows,
+                batch.n_classes,
+                proba,
+                batch.y,
+                u,
+                a,
+                b,
+                batch.weight,
+                not positive,
+                floor,
+                grad,
+                hess,
             )
+            if status != 0:
+                which = "gradient" if status == _ck.ERR_GRAD_VALUE else "hessian"
+                raise ValueError(
+                    f"{which}: row {row} gives a non-finite weighted {which} in {grad.dtype} "
+                    f"(q = {float(q[row])!r}, q l'(q) = {float(a[row])!r}, "
+                    f"weight {float(batch.weight[row])!r}); "
+                    f"the loss's derivatives must stay finite at the clipped q (boostobj.custom.Q_RANGE) "
+                    f"and fit the output dtype"
+                )
             return grad, hess
         batch = _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.class_weight)
         grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw)
-        _, grad_fn, hess_fn = self._margin_functions()
-        self._run(batch, _ck.margin_grad_hess, grad_fn, hess_fn, positive, floor, grad, hess)
+        loss_fn, grad_fn, hess_fn = self._margin_functions()
+        check_loss = self.gradient is None  # a derived gradient never sees the loss at real margins
+        self._run(
+            batch, _ck.margin_grad_hess, loss_fn, grad_fn, hess_fn, check_loss, positive, floor, grad, hess
+        )
         return grad, hess
 
     def loss(
@@ -171,7 +201,7 @@ class CustomLoss(Loss):
         """Per-row weighted loss, shape (n,), float64."""
         if self.of == "label_probability":
             batch, _, _, q = self._label_batch(y_true, raw_prediction, sample_weight, mask)
-            return batch.weight * self._label_terms(np.maximum(q, np.finfo(np.float64).tiny), 1)[0]
+            return batch.weight * self._label_terms(np.maximum(q, np.finfo(np.float64).tiny), (0,))[0]
         batch = _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.class_weight)
         out = np.empty(batch.n_rows)
         self._run(batch, _ck.margin_loss, self._margin_functions()[0], out)
@@ -193,22 +223,28 @@ class CustomLoss(Loss):
         common = (batch.raw, batch.y, batch.weight, batch.indptr, batch.indices, batch.from_margin)
         try:
             status, row = run_rows(kernel, batch.n_rows, batch.n_classes, *common, *args)
-        except numba.core.errors.TypingError as exc:
-            raise TypeError(_compile_message(self, exc)) from None
+        except IndexError as exc:  # bounds-checked user code
+            raise IndexError(f"loss, gradient, hessian: {_index_message(exc)}") from None
         if status == _ck.ERR_LOSS_VALUE:
             raise ValueError(f"loss: returned a non-finite value for row {row}{self._row_text(batch, row)}")
+        if status == _ck.ERR_OUT_OVERFLOW:
+            raise ValueError(
+                f"loss, gradient, hessian: the weighted values of row {row} overflow the output dtype "
+                f"{args[-1].dtype} (weight {float(batch.weight[row])!r}){self._row_text(batch, row)}"
+            )
         if status in (_ck.ERR_GRAD_SHAPE, _ck.ERR_GRAD_VALUE, _ck.ERR_HESS_SHAPE, _ck.ERR_HESS_VALUE):
             which = "gradient" if status in (_ck.ERR_GRAD_SHAPE, _ck.ERR_GRAD_VALUE) else "hessian"
             fn = self._margin_functions()[1 if which == "gradient" else 2]
             f, classes, pos = _row_inputs(batch, row)
             got = np.asarray(fn(f, classes, pos))
+            derived = " (derived by the complex step)" if getattr(self, which) is None else ""
             if status in (_ck.ERR_GRAD_SHAPE, _ck.ERR_HESS_SHAPE):
                 raise ValueError(
                     f"{which}: returned shape {got.shape} for row {row}; expected ({f.size},), one value "
                     f"per valid class of the row (classes {classes.tolist()})"
                 )
             raise ValueError(
-                f"{which}: returned non-finite values {got.tolist()} for row {row}"
+                f"{which}{derived}: returned non-finite values {got.tolist()} for row {row}"
                 f"{self._row_text(batch, row)}"
             )
         if status != 0:
@@ -242,7 +278,8 @@ def make_loss(
         (K_i,), int64, ascending; ``y`` the position of the row's label in ``f``.
         ``of="label_probability"``: ``loss(q) -> array``, a NumPy expression of the label's
         probability ``q`` (shape (n,); derivatives are taken at ``q`` clipped to ``[1e-75,
-        1 - 1.1e-16]``, the loss value at ``max(q, 2.2e-308)``), written with
+        1 - 1.1e-16]``, the loss value at ``max(q, 2.2e-308)``, so ``-log q`` saturates at
+        about 708 for rows whose label probability underflows), written with
         arithmetic and ufuncs (``np.log``, ``np.exp``, ``np.log1p``, ``**`` ...) so that it can be
         differentiated; no branches on values.
     gradient, hessian : callable, optional
@@ -250,16 +287,20 @@ def make_loss(
         arrays of shape (K_i,): the loss's derivatives and second derivatives in each
         entry of ``f``. ``of="label_probability"``: ``l'(q)`` and ``l''(q)``. Left out,
         they are derived (module docstring): exactly, except the margins-form Hessian
-        from the loss alone (second-order complex step, relative error ~1e-10). A derived
-        margins-form derivative evaluates the given function at complex margins, so
-        write it with operations that accept complex numbers.
+        from the loss alone (second-order complex step, relative error ~1e-12 at unit
+        scale). A derived margins-form derivative evaluates the given function at complex
+        margins: write it with analytic operations (arithmetic, ``np.exp``, ``np.log``, ...;
+        not ``abs``/``np.real``/``np.sign`` of the margins, see the module docstring). A
+        derived gradient also evaluates the loss at the real margins, which must be finite.
     of : {"margins", "label_probability"}, default="margins"
     hessian_kind : {"positive", "exact"}, default="positive"
         ``"exact"``: the Hessian diagonal as given or derived (it can be negative, and a
         Newton step with a negative Hessian moves the wrong way). ``"positive"``: for
-        ``"label_probability"`` the Gauss-Newton surrogate ``w max(-q l'(q), 0) p_j (1 - p_j)``
-        (positive for a loss that decreases in ``q``), for ``"margins"`` the diagonal clipped
-        at ``hessian_floor``; both floored at ``hessian_floor``.
+        ``"label_probability"`` the Gauss-Newton surrogate ``w |q l'(q)| p_j (1 - p_j)`` (the
+        cross-entropy's curvature with the loss's slope as a weight), for ``"margins"`` the
+        absolute value of the diagonal; both floored at ``hessian_floor``. Where the
+        diagonal can be near 0 (a non-convex margins loss), raise ``hessian_floor``: a Newton
+        step divides by it.
     hessian_floor : float, default=1e-16
         Hessian of invalid classes (and the floor of the positive kind).
     class_weight : None, "balanced", dict or array-like of shape (K,), default=None
@@ -309,10 +350,88 @@ def make_loss(
     )
 
 
-def _jitted(fn: Callable[..., Any] | None) -> Any:
-    if fn is None or isinstance(fn, numba.core.registry.CPUDispatcher):
+#: Compiled row functions, per user loss function and (gradient, hessian): a new CustomLoss
+#: (clone, unpickle, set_params, a grid search) reuses them instead of compiling again.
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: The row the functions are checked on: two valid classes, label at position 0.
+_PROBE = (np.array([0.25, -0.5]), np.array([0, 1], dtype=np.int64), 0)
+
+
+def _compiled_functions(loss: Any, gradient: Any, hessian: Any) -> tuple[Any, Any, Any]:
+    """Jitted ``(loss, gradient, hessian)``, derived where ``None``, checked on ``_PROBE``."""
+    try:
+        variants = _COMPILED.setdefault(loss, {})
+    except TypeError:  # not weak-referenceable: no cache
+        variants = {}
+    key = (gradient, hessian)
+    if key not in variants:
+        loss_j = _checked("loss", _jitted(loss), scalar=True)
+        grad_j = _checked("gradient", _jitted(gradient)) if gradient is not None else None
+        if grad_j is None:
+            grad_j = _checked("gradient", _ck.complex_step_gradient(loss_j), derived_from="loss")
+        if hessian is not None:
+            hess_j = _checked("hessian", _jitted(hessian))
+        elif gradient is not None:
+            hess_j = _checked(
+                "hessian", _ck.complex_step_hessian_from_gradient(grad_j), derived_from="gradient"
+            )
+        else:
+            hess_j = _checked("hessian", _ck.complex_step_hessian_from_loss(loss_j), derived_from="loss")
+        variants[key] = (loss_j, grad_j, hess_j)
+    return variants[key]
+
+
+def _jitted(fn: Callable[..., Any]) -> Any:
+    if isinstance(fn, numba.core.registry.CPUDispatcher):
         return fn
-    return numba.njit(nogil=True, error_model="numpy")(fn)
+    # bounds-checked: indexing f with a class index instead of the label's position is an error
+    return numba.njit(nogil=True, error_model="numpy", boundscheck=True)(fn)
+
+
+def _checked(name: str, fn: Any, *, scalar: bool = False, derived_from: str | None = None) -> Any:
+    """``fn`` once called on ``_PROBE`` (compiling it): a TypeError naming ``name`` if numba
+    cannot compile it, a ValueError if it returns the wrong shape."""
+    try:
+        out = np.asarray(fn(*_PROBE))
+    except IndexError as exc:
+        raise IndexError(f"{name}: {_index_message(exc)}") from None
+    except (numba.core.errors.NumbaError, NotImplementedError) as exc:
+        hint = (
+            f" It is derived by the complex step, which evaluates `{derived_from}` at complex margins: "
+            f"use operations that accept complex numbers, or pass `{name}` yourself."
+            if derived_from
+            else ""
+        )
+        raise TypeError(
+            f"{name}: numba could not compile it for (f: float64[:], classes: int64[:], y: int): "
+            f"{_numba_reason(exc)}.{hint}"
+        ) from None
+    expected = () if scalar else (_PROBE[0].size,)
+    if out.shape != expected:
+        raise ValueError(
+            f"{name}: returned shape {out.shape} for a row with {_PROBE[0].size} valid classes; expected "
+            f"{expected}" + (" (a number)" if scalar else ", one value per valid class")
+        )
+    return fn
+
+
+def _index_message(exc: Exception) -> str:
+    return (
+        f"an index out of range in a row function ({exc}); `f` holds the row's valid classes only: "
+        f"index it with the position `y`, not with a class index"
+    )
+
+
+def _numba_reason(exc: Exception) -> str:
+    """The informative lines of a numba error, without its pipeline banner and source excerpts."""
+    lines = []
+    for line in str(exc).splitlines():
+        line = line.strip()
+        if not line or line.startswith(("Failed in nopython", "During:", "File ", "^", ">", "-")):
+            continue
+        lines.append(line)
+    text = " ".join(lines) or type(exc).__name__
+    return text if len(text) <= 400 else text[:400] + " ..."
 
 
 def _row_inputs(batch: _inputs.MulticlassBatch, row: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -333,18 +452,3 @@ def _check_label_values(value: Any, q: np.ndarray, what: str) -> np.ndarray:
             "; values must be finite"
         )
     return arr
-
-
-def _compile_message(loss: CustomLoss, exc: Exception) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    derived = [n for n in ("gradient", "hessian") if getattr(loss, n) is None]
-    hint = (
-        f" The derived {' and '.join(derived)} evaluate the given functions at complex margins "
-        f"(the complex step): use operations that accept complex numbers, or pass them yourself."
-        if derived
-        else ""
-    )
-    return (
-        f"loss, gradient, hessian: numba could not compile the row functions for (f: float64[:], "
-        f"classes: int64[:], y: int) ({first}).{hint}"
-    )

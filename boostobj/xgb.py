@@ -37,6 +37,8 @@ class XGBoostObjective(BoundObjective):
     targets : array-like of shape (n, K), optional
         Soft targets of the training rows, used instead of the labels (a loss that takes
         them: ``LabelSmoothingLoss``; e.g. a teacher's probabilities for distillation).
+        They are matched to the training data by shape only: bind them to the objective
+        of the data set they belong to.
 
     Call signatures
     ---------------

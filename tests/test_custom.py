@@ -291,7 +291,7 @@ def test_params_clone_and_repr():
 
 
 def _wrong_length(f, classes, y):
-    return np.zeros(f.shape[0] + 1)
+    return np.zeros(f.shape[0] + (f.shape[0] == 3))  # wrong on rows with three valid classes
 
 
 def _nan_in_row_two(f, classes, y):
@@ -299,6 +299,21 @@ def _nan_in_row_two(f, classes, y):
     if f[0] == 7.0:
         g[0] = np.nan
     return g
+
+
+def _hinge(f, classes, y):
+    total = 0.0 * f[0]
+    for t in range(f.shape[0]):
+        total += max(0.0, 1.0 + f[t] - f[y]) ** 2
+    return total
+
+
+def _class_indexed(f, classes, y):
+    return np.log(np.sum(np.exp(f))) - f[classes[y] + 5]
+
+
+def _domain_error(f, classes, y):
+    return np.log(f[y] - 7.0)  # NaN at real margins < 7; its complex continuation is finite
 
 
 def _nan_loss(f, classes, y):
@@ -331,7 +346,20 @@ MISBEHAVING = [
         ValueError,
         "hessian: .* non-finite .* row 2",
     ),
-    (make_loss(softmax_ce, _uncompilable, softmax_ce_hessian), TypeError, "numba could not compile"),
+    (
+        make_loss(softmax_ce, _uncompilable, softmax_ce_hessian),
+        TypeError,
+        "gradient: numba could not compile it",
+    ),
+    # the derived gradient runs the loss at complex margins, where max(0, .) does not compile
+    (
+        make_loss(_hinge),
+        TypeError,
+        "gradient: numba could not compile .* evaluates `loss` at complex margins",
+    ),
+    # f indexed with a class index instead of the label's position: bounds-checked
+    (make_loss(_class_indexed), IndexError, "index it with the position `y`, not with a class index"),
+    (make_loss(_domain_error), ValueError, r"loss: returned a non-finite value for row 0"),
     (make_loss(lambda q: np.where(q > 0.5, q, 0), **_LP), TypeError, "a branch on the value"),
     (make_loss(lambda q: np.maximum(q, 0.5), **_LP), TypeError, r"np.maximum is not supported"),
     (make_loss(lambda q: np.log(q - 0.5), **_LP), ValueError, r"loss: returned nan for row \d+ \(q = 0.33"),
@@ -351,6 +379,80 @@ def test_user_functions_that_misbehave_are_named_with_their_row(loss, error, mat
         loss.gradient_hessian(np.zeros(3, dtype=int), raw)
 
 
+def test_float32_overflow_is_an_error_naming_the_row():
+    raw = np.zeros((3, 3), dtype=np.float32)
+    raw[1, 0] = -200.0  # q = e^-200: 1 / q overflows float32
+    inverse = make_loss(lambda q: 1 / q - 1, of="label_probability")
+    with pytest.raises(ValueError, match=r"gradient: row 1 gives a non-finite weighted gradient in float32"):
+        inverse.gradient_hessian(np.zeros(3, dtype=int), raw)
+    assert np.isfinite(inverse.gradient_hessian(np.zeros(3, dtype=int), raw.astype(np.float64))[0]).all()
+    raw = np.zeros((3, 3), dtype=np.float32)
+    raw[2] = 17.0
+    steep = make_loss(_steep, hessian_kind="exact")
+    with pytest.raises(ValueError, match="the weighted values of row 2 overflow the output dtype float32"):
+        steep.gradient_hessian(np.zeros(3, dtype=int), raw)
+
+
+def _steep(f, classes, y):
+    return np.exp(f[y] ** 2)
+
+
+def test_positive_kind_takes_the_absolute_diagonal():
+    raw, y, mask, w = _problem(n=200, seed=6)
+    exact = make_loss(expected_cost, hessian_kind="exact").gradient_hessian(
+        y, raw, sample_weight=w, mask=mask
+    )[1]
+    positive = make_loss(expected_cost, hessian_floor=1e-3).gradient_hessian(
+        y, raw, sample_weight=w, mask=mask
+    )[1]
+    valid = mask.to_dense()
+    assert (exact[valid] < 0).any()  # not convex: the case the positive kind exists for
+    np.testing.assert_allclose(positive[valid], np.maximum(np.abs(exact[valid]), 1e-3), rtol=1e-12)
+    assert (positive[~valid] == 1e-3).all()
+
+
+def test_threaded_batches_report_the_first_bad_row():
+    raw = np.zeros((70_000, 4))  # 280,000 entries: split across threads
+    raw[30_000, 0] = raw[50_000, 0] = 7.0  # one bad row in each thread's chunk
+    loss = make_loss(softmax_ce, _nan_in_row_two, softmax_ce_hessian)
+    with boostobj_threads(2):
+        with pytest.raises(ValueError, match="gradient: returned non-finite values .* for row 30000"):
+            loss.gradient_hessian(np.zeros(70_000, dtype=int), raw)
+        g = make_loss(softmax_ce, softmax_ce_gradient, softmax_ce_hessian).gradient_hessian(
+            np.zeros(70_000, dtype=int), raw
+        )[0]
+    np.testing.assert_allclose(
+        g, SoftmaxLoss().gradient_hessian(np.zeros(70_000, dtype=int), raw)[0], rtol=1e-13
+    )
+
+
+class boostobj_threads:  # noqa: N801 - a context manager used like a function
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self.before = boostobj.get_num_threads()
+        boostobj.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        boostobj.set_num_threads(self.before)
+
+
+def test_jets_refuse_equality_and_attributes():
+    for fn in (lambda q: (q == 1) * 2 + q, lambda q: q.sum()):
+        with pytest.raises(TypeError, match="loss: "):
+            derivatives(fn, np.array([0.5]))
+
+
+def test_compiled_functions_are_reused_across_instances():
+    from sklearn.base import clone
+
+    first = make_loss(softmax_ce, softmax_ce_gradient, softmax_ce_hessian)
+    first.gradient_hessian([0], np.zeros((1, 3)))
+    assert clone(first)._margin_functions() is first._margin_functions()
+    assert pickle.loads(pickle.dumps(first))._margin_functions() is first._margin_functions()
+
+
 def test_nonfinite_loss_value_names_the_row():
     raw = np.full((3, 3), 8.0)
     raw[2] = 7.0
@@ -364,7 +466,9 @@ def test_derived_derivative_of_a_real_only_function_says_to_pass_it():
     def real_only(f, classes, y):
         return math.exp(f[y])  # math.exp takes real numbers only
 
-    with pytest.raises(TypeError, match="evaluate the given functions at complex margins"):
+    with pytest.raises(
+        TypeError, match="gradient: numba could not compile .* evaluates `loss` at complex margins"
+    ):
         make_loss(real_only).gradient_hessian(np.zeros(2, dtype=int), np.zeros((2, 3)))
 
 

@@ -14,10 +14,11 @@ Two forms:
 
       grad_j = w A D_j
       hess_jj = w (B D_j^2 + A (D_j^2 - p_j (1 - p_j)))        (exact diagonal)
-      hess_jj = w max(-A, 0) p_j (1 - p_j)                     (positive surrogate)
+      hess_jj = w |A| p_j (1 - p_j)                            (positive surrogate)
 
   ``label_probability`` computes ``p``, ``q`` and ``u = 1 - q`` (as the sum of the other
-  probabilities, without cancellation); ``label_grad_hess`` applies the formulas.
+  probabilities, without cancellation); ``label_grad_hess`` applies the formulas (the
+  positive kind with ``|A|``, so that a loss increasing in ``q`` is not floored to 0).
 
 These kernels take user functions as arguments, so numba compiles them per loss and
 cannot cache them on disk (``jit_uncached``).
@@ -44,6 +45,7 @@ ERR_GRAD_SHAPE = 11  # the gradient's length is not the row's number of valid cl
 ERR_GRAD_VALUE = 12
 ERR_HESS_SHAPE = 13
 ERR_HESS_VALUE = 14
+ERR_OUT_OVERFLOW = 15  # finite values whose weighted result overflows the output dtype (float32)
 
 #: Step of the first-derivative complex step (no subtraction: any tiny step is exact).
 CS_STEP = 1e-20
@@ -91,7 +93,10 @@ def label_grad_hess(proba, y, u, a, b, weight, exact, hess_floor, grad_out, hess
     """Gradient and Hessian diagonal of ``w l(p_y)`` from ``A = q l'(q)``, ``B = q^2 l''(q)``.
 
     Entries with ``p = 0`` other than the label (invalid classes, or valid ones whose
-    probability underflowed) get ``grad = 0`` and ``hess = hess_floor``.
+    probability underflowed) get ``grad = 0`` and ``hess = hess_floor``. The positive kind
+    is ``w |A| p_j (1 - p_j)`` floored (``-A > 0`` for a loss that decreases in ``q``).
+    Returns ``ERR_GRAD_VALUE``/``ERR_HESS_VALUE`` and the row if a stored value is not
+    finite (e.g. overflows float32).
     """
     for i in range(lo, hi):
         w, ai, bi, label = weight[i], a[i], b[i], y[i]
@@ -102,13 +107,18 @@ def label_grad_hess(proba, y, u, a, b, weight, exact, hess_floor, grad_out, hess
                 hess_out[i, j] = hess_floor
                 continue
             d = u[i] if j == label else -p
+            var = p * u[i] if j == label else p * (1.0 - p)  # p (1 - p), for the label without cancellation
             grad_out[i, j] = w * ai * d
             if exact:
                 curv = bi * d * d if d != 0.0 else 0.0
-                hess_out[i, j] = w * (curv + ai * (d * d - p * (1.0 - p)))
+                hess_out[i, j] = w * (curv + ai * (d * d - var))
             else:
-                h = w * max(-ai, 0.0) * p * (1.0 - p)
+                h = w * abs(ai) * var
                 hess_out[i, j] = h if h > hess_floor else hess_floor
+            if grad_out[i, j] - grad_out[i, j] != 0.0:
+                return ERR_GRAD_VALUE, i
+            if hess_out[i, j] - hess_out[i, j] != 0.0:
+                return ERR_HESS_VALUE, i
     return OK, -1
 
 
@@ -155,8 +165,10 @@ def margin_grad_hess(
     indptr,
     indices,
     from_margin,
+    loss_fn,
     grad_fn,
     hess_fn,
+    check_loss,
     positive,
     hess_floor,
     grad_out,
@@ -166,8 +178,9 @@ def margin_grad_hess(
 ):
     """Gradient and Hessian diagonal from the user's row functions (see module docstring).
 
-    Invalid classes get ``grad = 0``, ``hess = hess_floor``; valid ones ``w g`` and
-    ``w h`` (``max(w h, hess_floor)`` if ``positive``).
+    Invalid classes get ``grad = 0``, ``hess = hess_floor``; valid ones ``w g`` and ``w h``
+    (``max(w |h|, hess_floor)`` if ``positive``). With ``check_loss`` (derived gradients,
+    which never evaluate the loss at real margins) the loss must be finite on each row.
     """
     k_all = raw.shape[1]
     f, classes = np.empty(k_all), np.empty(k_all, np.int64)
@@ -179,6 +192,10 @@ def margin_grad_hess(
         if pos < 0:
             return ERR_LABEL_INVALID, i
         fk, ck = f[:k].copy(), classes[:k].copy()
+        if check_loss:
+            v = np.float64(loss_fn(fk, ck, pos))
+            if v - v != 0.0:
+                return ERR_LOSS_VALUE, i
         g = np.asarray(grad_fn(fk, ck, pos), dtype=np.float64)
         if g.ndim != 1 or g.shape[0] != k:
             return ERR_GRAD_SHAPE, i
@@ -194,9 +211,12 @@ def margin_grad_hess(
                 return ERR_GRAD_VALUE, i
             if h[t] - h[t] != 0.0:
                 return ERR_HESS_VALUE, i
-            grad_out[i, ck[t]] = w * g[t]
+            c = ck[t]
+            grad_out[i, c] = w * g[t]
             v = w * h[t]
-            hess_out[i, ck[t]] = max(v, hess_floor) if positive else v
+            hess_out[i, c] = max(abs(v), hess_floor) if positive else v
+            if grad_out[i, c] - grad_out[i, c] != 0.0 or hess_out[i, c] - hess_out[i, c] != 0.0:
+                return ERR_OUT_OVERFLOW, i
     return OK, -1
 
 
@@ -216,6 +236,8 @@ def margin_loss(raw, y, weight, indptr, indices, from_margin, loss_fn, loss_out,
         if v - v != 0.0:
             return ERR_LOSS_VALUE, i
         loss_out[i] = weight[i] * v
+        if loss_out[i] - loss_out[i] != 0.0:
+            return ERR_OUT_OVERFLOW, i
     return OK, -1
 
 
