@@ -162,9 +162,10 @@ def load_model(path: str | os.PathLike) -> Any:
     else:
         booster, text = _load_xgboost(path)
     if text is None:
+        backend = _backend_of(booster)
         raise ValueError(
-            f"path: {str(path)!r} holds a {_backend_of(booster)} model without a boostobj configuration; "
-            f"load it with the backend (and pass init_score= to boostobj.predict_proba yourself)"
+            f"path: {str(path)!r} has no boostobj configuration (a model saved by {backend} itself?); "
+            f"load it with {backend} and pass init_score= to boostobj.predict_proba yourself"
         )
     config = json.loads(text)
     version = config.get("format_version")
@@ -324,8 +325,11 @@ def _encode(value: Any, name: str) -> Any:
         cls = type(value)
         params = {k: _encode(v, f"{name}.{k}") for k, v in value.get_params(deep=False).items()}
         return {"__type__": "object", "class": f"{cls.__module__}.{cls.__qualname__}", "params": params}
+    what = type(value).__name__
+    if isinstance(getattr(value, "__qualname__", None), str):
+        what += f" {value.__qualname__}"
     raise TypeError(
-        f"{name}: cannot save {type(value).__name__} {value!r} as JSON (only plain values, arrays, "
+        f"{name}: cannot save a {what} as JSON (only plain values, arrays, "
         f"masks and boostobj objects such as losses and TransitionMask); pickle the model instead"
     )
 
