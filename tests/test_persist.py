@@ -208,3 +208,41 @@ def test_sparse_allowed_round_trips():
         back = persist._decode(persist._encode(allowed, "allowed"))
         assert type(back) is type(allowed)
         np.testing.assert_array_equal(back.toarray(), allowed.toarray())
+
+
+def _edit_config(path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+
+
+def test_a_later_format_version_and_foreign_classes_are_refused(trans, tmp_path):
+    booster, intercept = _train_booster("lightgbm", trans, SoftmaxLoss())
+    path = tmp_path / "m.txt"
+    bo.save_model(path, booster, loss=SoftmaxLoss(), init_score=intercept)
+    later = tmp_path / "later.txt"
+    later.write_text(path.read_text())
+    _edit_config(later, '"format_version":1', '"format_version":99')
+    with pytest.raises(ValueError, match=r"path: configuration format version 99 is not supported"):
+        bo.load_model(later)
+    foreign = tmp_path / "foreign.txt"
+    foreign.write_text(path.read_text())
+    _edit_config(foreign, '"class":"boostobj.losses.SoftmaxLoss"', '"class":"subprocess.Popen"')
+    with pytest.raises(ValueError, match=r"path: the configuration names 'subprocess.Popen', not a boostobj"):
+        bo.load_model(foreign)
+    _edit_config(foreign, '"subprocess.Popen"', '"boostobj.persist.json"')
+    with pytest.raises(ValueError, match=r"names 'boostobj.persist.json', not a boostobj class"):
+        bo.load_model(foreign)
+
+
+def test_saving_does_not_touch_the_callers_booster(trans, tmp_path):
+    booster, intercept = _train_booster("xgboost", trans, SoftmaxLoss())
+    booster.set_attr(boostobj_config="mine")
+    bo.save_model(tmp_path / "m.json", booster, init_score=intercept)
+    assert booster.attr("boostobj_config") == "mine"
+    with pytest.raises(
+        TypeError, match=r"booster: expected an xgboost.Booster or a lightgbm.Booster, got dict"
+    ):
+        bo.save_model(tmp_path / "m.json", {})
+    with pytest.raises(TypeError, match=r"loss: expected a boostobj Loss"):
+        bo.save_model(tmp_path / "m.json", booster, loss="softmax")
