@@ -19,6 +19,7 @@ from .lgb import (
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss, masked_softmax
 from .masks import INVALID_OFFSET, ClassMask, TransitionMask
 from .metrics import masked_error_rate, masked_log_loss
+from .persist import SavedBooster, load_model, save_model
 from .predict import predict_margin, predict_proba
 from .smoothing import LabelSmoothingLoss
 from .testing import ObjectiveCheck, check_objective
@@ -57,6 +58,9 @@ __all__ = [
     "predict_margin",
     "set_num_threads",
     "get_num_threads",
+    "save_model",
+    "load_model",
+    "SavedBooster",
 ]
 
 __version__ = "0.1.0"

@@ -1,0 +1,849 @@
+"""The bad-input catalogue: each row an input, the call that receives it, and the exact
+exception and message it raises. ``tests/test_catalogue.py`` runs every row and checks
+that the README's table is this catalogue, rendered by :func:`render`.
+
+Regenerate the README table after editing a row: ``python -m tests.catalogue`` (prints it).
+Rows use a small context (``Ctx``): 60 rows, K = 4, a ragged mask; file names are relative
+(the test runs in a temporary directory), so messages are the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+N, K = 60, 4
+PATTERNS = [[0, 1], [1, 2, 3], [0, 3]]
+ROWS = [PATTERNS[i % 3] for i in range(N)]
+Y = np.array([[0, 2, 3][i % 3] for i in range(N)])  # valid in its own row
+Y_BAD = Y.copy()
+Y_BAD[4] = 0  # row 4 allows [1, 2, 3]
+XGB = {"num_class": K, "nthread": 1, "verbosity": 0, "disable_default_eval_metric": 1}
+LGB = {"num_class": K, "num_threads": 1, "verbose": -1, "min_data_in_leaf": 5}
+
+
+class Ctx:
+    """Inputs shared by the rows, built on first use."""
+
+    @cached_property
+    def X(self) -> np.ndarray:
+        return np.random.default_rng(0).standard_normal((N, 3))
+
+    @cached_property
+    def raw(self) -> np.ndarray:
+        return np.random.default_rng(1).standard_normal((N, K))
+
+    @cached_property
+    def mask(self) -> Any:
+        import boostobj as bo
+
+        return bo.ClassMask.from_lists(ROWS, K)
+
+    def raw_with(self, row: int, col: int, value: float, dtype: Any = np.float64) -> np.ndarray:
+        raw = self.raw.astype(dtype)
+        raw[row, col] = value
+        return raw
+
+    @cached_property
+    def xgb_booster(self) -> Any:
+        import xgboost as xgb
+
+        import boostobj as bo
+
+        return xgb.train(XGB, bo.xgboost_dmatrix(self.X, Y, mask=self.mask), 1, obj=bo.xgboost_objective())
+
+    @cached_property
+    def lgb_booster(self) -> Any:
+        import lightgbm as lgb
+
+        import boostobj as bo
+
+        params = {**LGB, "objective": bo.lightgbm_objective()}
+        return lgb.train(params, bo.lightgbm_dataset(self.X, Y, mask=self.mask), 1)
+
+    def fit(self, fit_kwargs: dict | None = None, **params: Any) -> Any:
+        from boostobj import MaskedXGBClassifier
+
+        kwargs = {"valid_mask": self.mask} if fit_kwargs is None else fit_kwargs
+        params = {"n_estimators": 2, "classes": [0, 1, 2, 3], **params}  # Y never takes class 1
+        return MaskedXGBClassifier(**params).fit(self.X, Y, **kwargs)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One catalogue entry: ``call(ctx)`` must raise ``error`` with exactly ``message``."""
+
+    area: str
+    input: str
+    where: str
+    call: Callable[[Ctx], Any]
+    error: str
+    message: str
+    #: False for a backend's own message (timestamps, stack traces): ``message`` is an excerpt.
+    exact: bool = True
+
+
+def _xgb_objective_call(ctx: Ctx, predt: np.ndarray, **objective_kwargs: Any) -> Any:
+    import boostobj as bo
+
+    return bo.xgboost_objective(**objective_kwargs)(predt, bo.xgboost_dmatrix(ctx.X, Y, mask=ctx.mask))
+
+
+def _xgb_train(ctx: Ctx, params: dict, dtrain: Any, obj: Any) -> Any:
+    import xgboost as xgb
+
+    return xgb.train(params, dtrain, 1, obj=obj)
+
+
+def _lgb_train(ctx: Ctx, params: dict, dtrain: Any) -> Any:
+    import lightgbm as lgb
+
+    return lgb.train(params, dtrain, 1)
+
+
+def _bo():
+    import boostobj
+
+    return boostobj
+
+
+def _xgb():
+    import xgboost
+
+    return xgboost
+
+
+def _lgb():
+    import lightgbm
+
+    return lightgbm
+
+
+def _save_plain_xgboost(ctx: Ctx) -> Any:
+    ctx.xgb_booster.save_model("plain.json")
+    return _bo().load_model("plain.json")
+
+
+def _set(ctx: Ctx, value: Any) -> np.ndarray:
+    w = np.ones(N)
+    w[7] = value
+    return w
+
+
+def _y(value: Any) -> np.ndarray:
+    y = Y.astype(float)
+    y[3] = value
+    return y
+
+
+CATALOGUE: list[Row] = [
+    # ------------------------------------------------------------------ masks
+    Row(
+        "mask",
+        "class index >= K",
+        "ClassMask.from_lists",
+        lambda c: _bo().ClassMask.from_lists([[0], [1, 5]], K),
+        "ValueError",
+        "mask: class index 5 in row 1 is out of range; expected 0 <= index < n_classes=4",
+    ),
+    Row(
+        "mask",
+        "a row with no valid class",
+        "ClassMask.from_lists",
+        lambda c: _bo().ClassMask.from_lists([[0], [], [1]], K),
+        "ValueError",
+        "mask: row 1 has no valid class; every row needs at least one",
+    ),
+    Row(
+        "mask",
+        "dense mask with a 2",
+        "ClassMask.from_dense",
+        lambda c: _bo().ClassMask.from_dense(np.array([[1, 0], [2, 1]])),
+        "ValueError",
+        "mask: a dense mask must be boolean or 0/1; got 2 at row 1, class 0; for per-row class indices use ClassMask.from_lists(array, n_classes)",
+    ),
+    Row(
+        "mask",
+        "float class indices",
+        "ClassMask.from_lists",
+        lambda c: _bo().ClassMask.from_lists([[0.0, 1.0]], K),
+        "TypeError",
+        "mask: class indices must be integers, got dtype float64 (e.g. [0.0, 1.0])",
+    ),
+    Row(
+        "mask",
+        "per-row lists without K",
+        "xgboost_dmatrix",
+        lambda c: _bo().xgboost_dmatrix(c.X, Y, mask=ROWS),
+        "ValueError",
+        "mask: per-row lists of class indices need n_classes; pass ClassMask.from_lists(lists, n_classes) or a dense boolean array",
+    ),
+    Row(
+        "mask",
+        "mask rows != data rows",
+        "xgboost_dmatrix",
+        lambda c: _bo().xgboost_dmatrix(c.X, Y, mask=c.mask.take(slice(10, None))),
+        "ValueError",
+        "mask: has 50 rows but X has 60; they must match",
+    ),
+    Row(
+        "mask",
+        "bound mask K != num_class",
+        "xgboost_objective",
+        lambda c: _xgb_train(
+            c, {**XGB, "num_class": K + 1}, _xgb().DMatrix(c.X, label=Y), _bo().xgboost_objective(mask=c.mask)
+        ),
+        "ValueError",
+        "mask: has 4 classes but raw_prediction has 5 columns (num_class); they must match",
+    ),
+    Row(
+        "mask",
+        "masked DMatrix, num_class != K",
+        "xgboost.train",
+        lambda c: _xgb_train(
+            c,
+            {**XGB, "num_class": K + 1},
+            _bo().xgboost_dmatrix(c.X, Y, mask=c.mask),
+            _bo().xgboost_objective(),
+        ),
+        "XGBoostError",
+        "Check failed: p_fmat->Info().base_margin_.Shape(1) == this->mparam_.OutputLength() (4 vs. 5)",
+        exact=False,
+    ),
+    Row(
+        "mask",
+        "masked Dataset, num_class != K",
+        "lightgbm.train",
+        lambda c: _lgb_train(
+            c,
+            {**LGB, "num_class": K + 1, "objective": _bo().lightgbm_objective()},
+            _bo().lightgbm_dataset(c.X, Y, mask=c.mask),
+        ),
+        "LightGBMError",
+        "Number of class for initial score error",
+    ),
+    Row(
+        "mask",
+        "per-row lists bound to an objective",
+        "xgboost_objective",
+        lambda c: _bo().xgboost_objective(mask=[[0], [1]]),
+        "TypeError",
+        "mask: expected a ClassMask, a dense boolean array or a scipy sparse matrix; got list (wrap per-row lists in ClassMask.from_lists(lists, n_classes))",
+    ),
+    Row(
+        "mask",
+        "every margin of a row <= -1e29",
+        "SoftmaxLoss.predict_proba",
+        lambda c: _bo().SoftmaxLoss().predict_proba(np.vstack([c.raw[:2], np.full((1, K), -1e30)])),
+        "ValueError",
+        "raw_prediction: row 2 has no valid class (every margin <= -1e+29); every row needs at least one",
+    ),
+    Row(
+        "mask",
+        "mask with more classes than the booster",
+        "predict_proba",
+        lambda c: _bo().predict_proba(c.xgb_booster, c.X, mask=_bo().ClassMask.full(N, K + 1)),
+        "ValueError",
+        "mask: has 5 classes but the booster predicts 4; they must match",
+    ),
+    # ------------------------------------------------------------------ labels
+    Row(
+        "labels",
+        "label invalid in its row",
+        "xgboost_dmatrix",
+        lambda c: _bo().xgboost_dmatrix(c.X, Y_BAD, mask=c.mask),
+        "ValueError",
+        "y: the label 0 of row 4 is not one of its valid classes [1, 2, 3]",
+    ),
+    Row(
+        "labels",
+        "label invalid in its row, during training",
+        "lightgbm_objective",
+        lambda c: _lgb_train(
+            c,
+            {**LGB, "objective": _bo().lightgbm_objective()},
+            _lgb().Dataset(c.X, Y_BAD, init_score=c.mask.margin_offset(np.float64, "F")),
+        ),
+        "ValueError",
+        "y_true: the label 0 of row 4 is not one of its valid classes [1, 2, 3]",
+    ),
+    Row(
+        "labels",
+        "label >= K",
+        "SoftmaxLoss.loss",
+        lambda c: _bo().SoftmaxLoss().loss(_y(K), c.raw),
+        "ValueError",
+        "y_true: label 4 in row 3 is out of range; expected integer class indices 0..3",
+    ),
+    Row(
+        "labels",
+        "label 1.5",
+        "lightgbm_dataset",
+        lambda c: _bo().lightgbm_dataset(c.X, _y(1.5), mask=c.mask),
+        "ValueError",
+        "y: expected integer class indices 0..3; row 3 has 1.5",
+    ),
+    Row(
+        "labels",
+        "NaN label",
+        "SoftmaxLoss.gradient_hessian",
+        lambda c: _bo().SoftmaxLoss().gradient_hessian(_y(np.nan), c.raw),
+        "ValueError",
+        "y_true: expected integer class indices 0..3; row 3 has nan",
+    ),
+    Row(
+        "labels",
+        "string labels",
+        "SoftmaxLoss.loss",
+        lambda c: _bo().SoftmaxLoss().loss(np.array(["a"] * N), c.raw),
+        "TypeError",
+        "y_true: expected integer class indices 0..3, got dtype <U1",
+    ),
+    Row(
+        "labels",
+        "labels of the wrong length",
+        "SoftmaxLoss.loss",
+        lambda c: _bo().SoftmaxLoss().loss(Y[:-1], c.raw),
+        "ValueError",
+        "y_true: expected shape (60,) to match the margins; got (59,)",
+    ),
+    Row(
+        "labels",
+        "binary label 2",
+        "BinaryLogLoss.loss",
+        lambda c: _bo().BinaryLogLoss().loss([0, 1, 2], np.zeros(3)),
+        "ValueError",
+        "y_true: label 2 in row 2 is out of range; expected integer class indices 0..1",
+    ),
+    Row(
+        "labels",
+        "label outside classes=",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit({}, classes=[0, 1, 2]),
+        "ValueError",
+        "y: labels [3] are not in classes=[0, 1, 2]",
+    ),
+    Row(
+        "labels",
+        "valid_mask names an unknown class",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit({"valid_mask": [[0, 7]] * N}),
+        "ValueError",
+        "valid_mask: unknown class 7; the classes are [0, 1, 2, 3]",
+    ),
+    # ------------------------------------------------------------------ weights
+    Row(
+        "weights",
+        "negative weight",
+        "xgboost_dmatrix",
+        lambda c: _bo().xgboost_dmatrix(c.X, Y, mask=c.mask, weight=_set(c, -1.0)),
+        "ValueError",
+        "weight: weights must be finite and >= 0; row 7 has -1.0",
+    ),
+    Row(
+        "weights",
+        "NaN weight",
+        "lightgbm_dataset",
+        lambda c: _bo().lightgbm_dataset(c.X, Y, mask=c.mask, weight=_set(c, np.nan)),
+        "ValueError",
+        "weight: weights must be finite and >= 0; row 7 has nan",
+    ),
+    Row(
+        "weights",
+        "infinite weight",
+        "SoftmaxLoss.gradient_hessian",
+        lambda c: _bo().SoftmaxLoss().gradient_hessian(Y, c.raw, sample_weight=_set(c, np.inf)),
+        "ValueError",
+        "sample_weight: weights must be finite and >= 0; row 7 has inf",
+    ),
+    Row(
+        "weights",
+        "weights summing to 0",
+        "masked_log_loss",
+        lambda c: _bo().masked_log_loss(Y, c.raw, sample_weight=np.zeros(N)),
+        "ValueError",
+        "sample_weight: the weights sum to zero; the weighted mean is undefined",
+    ),
+    Row(
+        "weights",
+        "weights of the wrong length",
+        "SoftmaxLoss.loss",
+        lambda c: _bo().SoftmaxLoss().loss(Y, c.raw, sample_weight=np.ones(N + 1)),
+        "ValueError",
+        "sample_weight: expected shape (60,); got (61,)",
+    ),
+    Row(
+        "weights",
+        "class_weight with a negative entry",
+        "SoftmaxLoss",
+        lambda c: _bo().SoftmaxLoss(class_weight=[1.0, -2.0, 1.0, 1.0]),
+        "ValueError",
+        "class_weight: weights must be a 1-D set of finite numbers >= 0; got [1.0, -2.0, 1.0, 1.0]",
+    ),
+    # ------------------------------------------------------------------ margins
+    Row(
+        "margins",
+        "NaN margin on a valid class",
+        "SoftmaxLoss.gradient_hessian",
+        lambda c: _bo().SoftmaxLoss().gradient_hessian(Y, c.raw_with(8, 3, np.nan), mask=c.mask),
+        "ValueError",
+        "raw_prediction: row 8 has a NaN or infinite margin; margins must be finite on valid classes (with no mask, a margin <= -1e+29, such as the -1e+30 offset or -inf, marks an invalid class; NaN never does)",
+    ),
+    Row(
+        "margins",
+        "+inf margin",
+        "SoftmaxLoss.loss",
+        lambda c: _bo().SoftmaxLoss().loss(Y, c.raw_with(8, 0, np.inf)),
+        "ValueError",
+        "raw_prediction: row 8 has a NaN or infinite margin; margins must be finite on valid classes (with no mask, a margin <= -1e+29, such as the -1e+30 offset or -inf, marks an invalid class; NaN never does)",
+    ),
+    Row(
+        "margins",
+        "NaN in XGBoost's predt",
+        "xgboost_objective",
+        lambda c: _xgb_objective_call(c, c.raw_with(8, 1, np.nan, np.float32) + c.mask.margin_offset()),
+        "ValueError",
+        "raw_prediction: row 8 has a NaN or infinite margin; margins must be finite on valid classes (with no mask, a margin <= -1e+29, such as the -1e+30 offset or -inf, marks an invalid class; NaN never does)",
+    ),
+    Row(
+        "margins",
+        "NaN in the intercept",
+        "lightgbm_dataset",
+        lambda c: _bo().lightgbm_dataset(c.X, Y, mask=c.mask, init_score=[0.0, np.nan, 0.0, 0.0]),
+        "ValueError",
+        "init_score: expected finite values; class 1 has nan",
+    ),
+    Row(
+        "margins",
+        "intercept of the wrong length",
+        "xgboost_dmatrix",
+        lambda c: _bo().xgboost_dmatrix(c.X, Y, mask=c.mask, init_score=np.zeros(K + 1)),
+        "ValueError",
+        "init_score: expected 4 values (one per class of the mask); got 5",
+    ),
+    Row(
+        "margins",
+        "base_margin besides mask",
+        "xgboost_dmatrix",
+        lambda c: _bo().xgboost_dmatrix(c.X, Y, mask=c.mask, base_margin=np.zeros((N, K))),
+        "TypeError",
+        "base_margin: set by xgboost_dmatrix from mask and init_score; pass those instead",
+    ),
+    # ------------------------------------------------------------------ shapes
+    Row(
+        "shapes",
+        "flat margins to a multiclass loss",
+        "SoftmaxLoss.loss",
+        lambda c: _bo().SoftmaxLoss().loss(Y, c.raw.ravel()),
+        "ValueError",
+        "raw_prediction: expected a 2-D array (n_samples, n_classes); got shape (240,); reshape flat backend output with raw.reshape(n_samples, n_classes)",
+    ),
+    Row(
+        "shapes",
+        "no num_class in the XGBoost parameters",
+        "xgboost_objective",
+        lambda c: _xgb_train(
+            c,
+            {k: v for k, v in XGB.items() if k != "num_class"},
+            _xgb().DMatrix(c.X, label=Y),
+            _bo().xgboost_objective(),
+        ),
+        "ValueError",
+        "predt: a multiclass loss (SoftmaxLoss) needs margins of shape (n_samples, n_classes); got shape (60,). Set num_class=K in the xgboost parameters",
+    ),
+    Row(
+        "shapes",
+        "num_class with a binary loss",
+        "xgboost_objective",
+        lambda c: _bo().xgboost_objective(_bo().BinaryLogLoss())(
+            np.array([0, 1]), np.zeros((2, 3), np.float32)
+        ),
+        "ValueError",
+        "predt: a binary loss (BinaryLogLoss) needs one margin per row; got shape (2, 3). Remove num_class from the xgboost parameters",
+    ),
+    Row(
+        "shapes",
+        "one margin column to a softmax",
+        "SoftmaxLoss.loss",
+        lambda c: _bo().SoftmaxLoss().loss([0, 0, 0], np.zeros((3, 1))),
+        "ValueError",
+        "raw_prediction: a multiclass loss needs at least 2 classes; got shape (3, 1)",
+    ),
+    Row(
+        "shapes",
+        "a mask given to a binary loss",
+        "BinaryLogLoss.loss",
+        lambda c: _bo().BinaryLogLoss().loss([0, 1], np.zeros(2), mask=[[0], [1]]),
+        "ValueError",
+        "mask: a binary loss has one margin per row and no per-row classes; for per-row valid classes use a multiclass loss (e.g. SoftmaxLoss) with two classes",
+    ),
+    Row(
+        "shapes",
+        "valid_mask with fewer classes than the estimator",
+        "MaskedXGBClassifier.predict_proba",
+        lambda c: c.fit().predict_proba(c.X, valid_mask=np.ones((N, K - 1), bool)),
+        "ValueError",
+        "valid_mask: has 3 classes (columns) but the estimator has 4 (classes_=[0, 1, 2, 3])",
+    ),
+    # ------------------------------------------------------------------ dtypes
+    Row(
+        "dtypes",
+        "string margins",
+        "SoftmaxLoss.loss",
+        lambda c: _bo().SoftmaxLoss().loss([0, 1], np.full((2, 2), "a")),
+        "TypeError",
+        "raw_prediction: expected real numbers, got dtype <U1",
+    ),
+    Row(
+        "dtypes",
+        "complex margins",
+        "SoftmaxLoss.loss",
+        lambda c: _bo().SoftmaxLoss().loss([0, 1], np.zeros((2, 2), complex)),
+        "TypeError",
+        "raw_prediction: expected real numbers, got dtype complex128",
+    ),
+    Row(
+        "dtypes",
+        "string weights",
+        "SoftmaxLoss.loss",
+        lambda c: _bo().SoftmaxLoss().loss(Y, c.raw, sample_weight=np.full(N, "a")),
+        "TypeError",
+        "sample_weight: expected real numbers, got dtype <U1",
+    ),
+    Row(
+        "dtypes",
+        "int64 gradient_out",
+        "SoftmaxLoss.gradient_hessian",
+        lambda c: _bo().SoftmaxLoss().gradient_hessian(Y, c.raw, gradient_out=np.zeros((N, K), np.int64)),
+        "TypeError",
+        "gradient_out: expected float32 or float64; got int64",
+    ),
+    Row(
+        "dtypes",
+        "float16 offset",
+        "ClassMask.margin_offset",
+        lambda c: c.mask.margin_offset(dtype=np.float16),
+        "TypeError",
+        "dtype: expected float32 or float64 (to hold -1e30); got float16",
+    ),
+    # ------------------------------------------------------------------ layouts
+    Row(
+        "layouts",
+        "non-contiguous gradient_out",
+        "SoftmaxLoss.gradient_hessian",
+        lambda c: _bo().SoftmaxLoss().gradient_hessian(Y, c.raw, gradient_out=np.zeros((N, 2 * K))[:, ::2]),
+        "ValueError",
+        "gradient_out: must be a writeable C- or F-contiguous array",
+    ),
+    Row(
+        "layouts",
+        "one array as gradient_out and hessian_out",
+        "SoftmaxLoss.gradient_hessian",
+        lambda c: _same_buffer(c),
+        "ValueError",
+        "gradient_out, hessian_out: must be distinct arrays; they share memory",
+    ),
+    Row(
+        "layouts",
+        "a lightgbm.Dataset to predict from",
+        "predict_proba",
+        lambda c: _bo().predict_proba(c.lgb_booster, _lgb().Dataset(c.X)),
+        "TypeError",
+        "data: LightGBM predicts from features (array, DataFrame), not from a Dataset",
+    ),
+    Row(
+        "layouts",
+        "a DMatrix and init_score",
+        "predict_proba",
+        lambda c: _bo().predict_proba(
+            c.xgb_booster, _bo().xgboost_dmatrix(c.X, mask=c.mask), init_score=np.zeros(K)
+        ),
+        "ValueError",
+        "init_score: a DMatrix carries its own base_margin; pass raw features, or build the DMatrix with xgboost_dmatrix(..., init_score=...)",
+    ),
+    Row(
+        "layouts",
+        "an XGBClassifier instead of a booster",
+        "predict_proba",
+        lambda c: _bo().predict_proba(_xgb().XGBClassifier(), c.X),
+        "TypeError",
+        "booster: expected an xgboost.Booster or a lightgbm.Booster, got XGBClassifier (for an XGBClassifier/LGBMClassifier pass model.get_booster() / model.booster_)",
+    ),
+    # ------------------------------------------------------------------ eval sets
+    Row(
+        "eval sets",
+        "eval_set without masks when training is masked",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit({"valid_mask": c.mask, "eval_set": [(c.X, Y)]}),
+        "ValueError",
+        "eval_valid_mask: training uses valid_mask, so each eval set needs its own mask too (pass eval_valid_mask=[...], or use mask_from to derive masks from X)",
+    ),
+    Row(
+        "eval sets",
+        "one mask for two eval sets",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit({"eval_set": [(c.X, Y), (c.X, Y)], "eval_valid_mask": [c.mask]}),
+        "ValueError",
+        "eval_valid_mask: expected one mask per eval set (2); got 1",
+    ),
+    Row(
+        "eval sets",
+        "eval_valid_mask without eval_set",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit({"eval_valid_mask": [c.mask]}),
+        "ValueError",
+        "eval_valid_mask: given without eval_set",
+    ),
+    Row(
+        "eval sets",
+        "eval label invalid in its row",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit({"valid_mask": c.mask, "eval_set": [(c.X, Y_BAD)], "eval_valid_mask": [c.mask]}),
+        "ValueError",
+        "eval_set[0] y: the label 0 of row 4 is not one of its valid classes [1, 2, 3]",
+    ),
+    Row(
+        "eval sets",
+        "early stopping without eval_set",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(early_stopping_rounds=3),
+        "ValueError",
+        "early_stopping_rounds: needs an eval_set in fit to stop on",
+    ),
+    Row(
+        "eval sets",
+        "margin metric fed probabilities",
+        "xgboost_metric",
+        lambda c: _bo().xgboost_metric()(
+            _bo().masked_softmax(c.raw + c.mask.margin_offset(np.float64)).astype(np.float32),
+            _bo().xgboost_dmatrix(c.X, Y, mask=c.mask),
+        ),
+        "ValueError",
+        "predt: expected margins, but the data set marks classes invalid (-1e30 in its start margins) and these predictions do not: with a built-in objective xgboost passes probabilities; use output_margin=False",
+    ),
+    Row(
+        "eval sets",
+        "unknown metric",
+        "xgboost_metric",
+        lambda c: _bo().xgboost_metric("auc"),
+        "ValueError",
+        "metric: expected one of ['mlogloss', 'merror', 'logloss', 'error'] or a boostobj Loss; got 'auc'",
+    ),
+    # ------------------------------------------------------------------ estimator parameters
+    Row(
+        "estimator",
+        "engine='gpu'",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(engine="gpu"),
+        "ValueError",
+        "engine: expected one of ['auto', 'native', 'numba']; got 'gpu'",
+    ),
+    Row(
+        "estimator",
+        "loss='hinge'",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(loss="hinge"),
+        "ValueError",
+        "loss: expected 'softmax' or a boostobj Loss; got 'hinge'",
+    ),
+    Row(
+        "estimator",
+        "n_estimators=0",
+        "MaskedLGBMClassifier.fit",
+        lambda c: _bo().MaskedLGBMClassifier(n_estimators=0).fit(c.X, Y),
+        "ValueError",
+        "n_estimators: expected an integer >= 1; got 0",
+    ),
+    Row(
+        "estimator",
+        "early_stopping_rounds=0",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(early_stopping_rounds=0),
+        "ValueError",
+        "early_stopping_rounds: expected None or an integer >= 1; got 0",
+    ),
+    Row(
+        "estimator",
+        "mask_from=3",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(mask_from=3),
+        "TypeError",
+        "mask_from: expected a callable X -> mask; got int",
+    ),
+    Row(
+        "estimator",
+        "class_weight=[1, 2]",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(class_weight=[1.0, 2.0]),
+        "ValueError",
+        "class_weight: expected None, 'balanced' or a dict {label: weight}; got [1.0, 2.0]",
+    ),
+    Row(
+        "estimator",
+        "a Loss and class_weight",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(loss=_bo().SoftmaxLoss(), class_weight="balanced"),
+        "ValueError",
+        "class_weight, hessian: set them on the loss object when loss is a Loss instance",
+    ),
+    Row(
+        "estimator",
+        "engine='native' with the exact Hessian",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(engine="native", hessian="exact"),
+        "ValueError",
+        "engine: 'native' trains the backend's built-in objective, which only matches SoftmaxLoss(hessian='exact') with the backend's own Hessian and no class or positive weights; use engine='numba' or 'auto'",
+    ),
+    Row(
+        "estimator",
+        "hessian='newton'",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(hessian="newton"),
+        "ValueError",
+        "hessian: expected one of ['auto', 'exact', 'xgboost', 'lightgbm']; got 'newton'",
+    ),
+    Row(
+        "estimator",
+        "a binary loss with a mask",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(loss=_bo().BinaryLogLoss()),
+        "ValueError",
+        "loss: a one-margin (binary) loss needs exactly 2 classes and no mask",
+    ),
+    Row(
+        "estimator",
+        "a state outside TransitionMask's table",
+        "TransitionMask",
+        lambda c: _bo().TransitionMask(0, np.ones((2, K), bool))(np.full((3, 2), 7.0)),
+        "ValueError",
+        "X: row 0 has state 7.0 in column 0; expected an integer 0 <= state < 2 (the rows of allowed)",
+    ),
+    # ------------------------------------------------------------------ loss parameters
+    Row(
+        "loss",
+        "hessian='foo'",
+        "SoftmaxLoss",
+        lambda c: _bo().SoftmaxLoss(hessian="foo"),
+        "ValueError",
+        "hessian: expected one of ['auto', 'exact', 'xgboost', 'lightgbm']; got 'foo'",
+    ),
+    Row(
+        "loss",
+        "gamma=-1",
+        "FocalLoss",
+        lambda c: _bo().FocalLoss(gamma=-1.0),
+        "ValueError",
+        "gamma: expected gamma >= 0; got -1.0",
+    ),
+    Row(
+        "loss",
+        "epsilon=1",
+        "LabelSmoothingLoss",
+        lambda c: _bo().LabelSmoothingLoss(epsilon=1.0),
+        "ValueError",
+        "epsilon: expected 0 <= epsilon < 1; got 1.0",
+    ),
+    Row(
+        "loss",
+        "soft targets not summing to 1",
+        "LabelSmoothingLoss.gradient_hessian",
+        lambda c: _bo().LabelSmoothingLoss().gradient_hessian(np.full((2, 3), 0.5), np.zeros((2, 3))),
+        "ValueError",
+        "y_true: each row of soft targets must sum to 1; row 0 sums to 1.5",
+    ),
+    Row(
+        "loss",
+        "pos_weight=0",
+        "BinaryLogLoss",
+        lambda c: _bo().BinaryLogLoss(pos_weight=0),
+        "ValueError",
+        "pos_weight: expected a number > 0; got 0",
+    ),
+    Row(
+        "loss",
+        "a string as loss",
+        "lightgbm_objective",
+        lambda c: _bo().lightgbm_objective("softmax"),
+        "TypeError",
+        "loss: expected a boostobj Loss (e.g. SoftmaxLoss()), got str",
+    ),
+    # ------------------------------------------------------------------ persistence, threads
+    Row(
+        "persistence",
+        "a lambda as mask_from",
+        "save_model",
+        lambda c: _bo().save_model(
+            "m.json",
+            c.fit({}, mask_from=lambda X: c.mask),
+        ),
+        "TypeError",
+        "mask_from: cannot save a function <lambda>.<locals>.<lambda> as JSON (only plain values, arrays, masks and boostobj objects such as losses and TransitionMask); pickle the model instead",
+    ),
+    Row(
+        "persistence",
+        "an XGBoost model to model.bin",
+        "save_model",
+        lambda c: _bo().save_model("model.bin", c.xgb_booster),
+        "ValueError",
+        "path: an XGBoost model is saved as JSON or UBJSON, chosen by the suffix; expected one of ['.json', '.ubj'], got '.bin'",
+    ),
+    Row(
+        "persistence",
+        "a model saved by XGBoost alone",
+        "load_model",
+        _save_plain_xgboost,
+        "ValueError",
+        "path: 'plain.json' has no boostobj configuration (a model saved by xgboost itself?); load it with xgboost and pass init_score= to boostobj.predict_proba yourself",
+    ),
+    Row(
+        "persistence",
+        "an unfitted estimator",
+        "save_model",
+        lambda c: _bo().save_model("m.txt", _bo().MaskedLGBMClassifier()),
+        "NotFittedError",
+        "This MaskedLGBMClassifier instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.",
+    ),
+    Row(
+        "persistence",
+        "init_score with an estimator",
+        "save_model",
+        lambda c: _bo().save_model("m.json", c.fit(), init_score=np.zeros(K)),
+        "ValueError",
+        "loss, init_score: an estimator saves its own; pass them only with a booster",
+    ),
+    Row(
+        "threads",
+        "set_num_threads(0)",
+        "set_num_threads",
+        lambda c: _bo().set_num_threads(0),
+        "ValueError",
+        "n: expected a positive integer number of threads; got 0",
+    ),
+]
+
+
+def _same_buffer(c: Ctx) -> Any:
+    out = np.empty((N, K))
+    return _bo().SoftmaxLoss().gradient_hessian(Y, c.raw, gradient_out=out, hessian_out=out)
+
+
+def render(rows: list[Row] = CATALOGUE) -> str:
+    """The README table of ``rows`` (Markdown)."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| input | passed to | raises | message |", "|---|---|---|---|"]
+    for row in rows:
+        lines.append(
+            f"| {row.area}: {cell(row.input)} | `{row.where}` | `{row.error}` | {cell(row.message)} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render())
