@@ -207,6 +207,37 @@ def resolve_class_weight(
     return weights
 
 
+def apply_class_weight(
+    w: np.ndarray,
+    spec: Any,
+    y: np.ndarray,
+    sample_weight: np.ndarray | None,
+    n_classes: int,
+    name: str = "class_weight",
+) -> np.ndarray:
+    """Per-row weights ``w * class_weight[y]`` (a new array), computed without overflow.
+
+    ``"balanced"`` is applied as ``(w / count[y]) * (total / n_present)``: with tiny
+    sample weights the class weight itself can overflow although the product cannot.
+    """
+    if spec is None:
+        return w.copy()
+    if isinstance(spec, str):
+        counts = np.bincount(y, weights=sample_weight, minlength=n_classes)
+        present = counts > 0
+        total = counts.sum() / max(int(present.sum()), 1)  # no weight at all: every row keeps w = 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(w > 0, w / np.where(present, counts, 1.0)[y], 0.0) * total
+    else:
+        out = w * resolve_class_weight(spec, y, sample_weight, n_classes, name=name)[y]
+    if not np.isfinite(out).all():
+        row = int(np.flatnonzero(~np.isfinite(out))[0])
+        raise ValueError(
+            f"{name}: sample weight times class weight overflows in row {row}; scale the weights down"
+        )
+    return out
+
+
 def check_class_weight_spec(spec: Any, name: str = "class_weight") -> None:
     if spec is None:
         return
@@ -301,7 +332,7 @@ def multiclass_batch(
     sw = check_sample_weight(sample_weight, n)
     weight = np.ones(n) if sw is None else sw
     if class_weight is not None and y is not None:
-        weight = weight * resolve_class_weight(class_weight, y, sw, k)[y]
+        weight = apply_class_weight(weight, class_weight, y, sw, k)
     return MulticlassBatch(raw, y, weight, check_mask(mask, n, k))
 
 
@@ -354,10 +385,8 @@ def binary_weights(
     name: str = "class_weight",
 ) -> np.ndarray:
     """Per-row weights of a one-margin loss: sample weight x class weight x ``pos_weight`` on y == 1."""
-    w = np.ones(y.size) if sample_weight is None else sample_weight.copy()
-    cw = resolve_class_weight(class_weight, y, sample_weight, 2, name=name)
-    if cw is not None:
-        w *= cw[y]
+    w = np.ones(y.size) if sample_weight is None else sample_weight
+    w = apply_class_weight(w, class_weight, y, sample_weight, 2, name=name)
     if pos_weight != 1.0:
         w[y == 1] *= pos_weight
     return w

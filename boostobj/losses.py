@@ -412,8 +412,7 @@ def _labels_and_weights(
     y = _inputs.check_labels(y_arr, y_arr.shape[0], k)
     sw = _inputs.check_sample_weight(sample_weight, y.size)
     w = np.ones(y.size) if sw is None else sw
-    cw = _inputs.resolve_class_weight(loss.class_weight, y, sw, k)
-    return y, (w if cw is None else w * cw[y]), k
+    return y, _inputs.apply_class_weight(w, loss.class_weight, y, sw, k), k
 
 
 def _masked_prior(

@@ -1270,3 +1270,17 @@ class TestTransitionMaskAndMetricOptions:
     def test_output_margin_must_be_a_bool(self, make):
         with pytest.raises(TypeError, match=r"output_margin: expected True or False; got 'no'"):
             make("mlogloss", output_margin="no")
+
+
+def test_balanced_class_weight_with_tiny_sample_weights_does_not_overflow():
+    # class 0 holds weight 1e-308, so its balanced class weight (~2e308) overflows float64;
+    # the row's weight (sample weight times class weight, ~2) does not
+    y, raw = np.array([0, 1]), np.zeros((2, 2))
+    sw = np.array([1e-308, 4.0])
+    loss = SoftmaxLoss(class_weight="balanced", hessian="exact")
+    grad, _ = loss.gradient_hessian(y, raw, sample_weight=sw)
+    total = sw.sum() / 2  # total weight / number of classes present
+    np.testing.assert_allclose(grad[:, 0], [-0.5 * total, 0.5 * total], rtol=1e-12)
+    np.testing.assert_allclose(loss.loss(y, raw, sample_weight=sw), np.log(2) * total, rtol=1e-12)
+    with pytest.raises(ValueError, match="class_weight: sample weight times class weight overflows in row 1"):
+        SoftmaxLoss(class_weight=[1.0, 1e300]).gradient_hessian(y, raw, sample_weight=[1.0, 1e10])
