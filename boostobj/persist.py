@@ -16,16 +16,22 @@ same probabilities, bit for bit.
 
 Only plain values (numbers, strings, lists, dicts, NumPy arrays, ``ClassMask``, scipy
 sparse matrices) and boostobj objects configured by their constructor (losses,
-``TransitionMask``) can be saved; a lambda as ``mask_from`` cannot (use pickle). Loading
-re-creates only classes of the ``boostobj`` package.
+``TransitionMask``) can be saved, and functions that can be imported by name (a
+``make_loss`` loss of module-level functions): they are saved as ``module:qualname``. A
+lambda or a nested function cannot (use pickle). Loading re-creates only classes of the
+``boostobj`` package, and imports saved functions only when asked to
+(``load_model(path, import_functions=True)``: like unpickling, that runs the named
+modules' code, so only for files you trust).
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import json
 import numbers
 import os
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,12 +139,20 @@ def save_model(path: str | os.PathLike, model: Any, *, loss: Any = None, init_sc
         _save_lightgbm(path, booster, text)
 
 
-def load_model(path: str | os.PathLike) -> Any:
+#: Whether ``_decode`` may import the functions a configuration names (``load_model``'s option).
+_IMPORT_FUNCTIONS: contextvars.ContextVar[bool] = contextvars.ContextVar("import_functions", default=False)
+
+
+def load_model(path: str | os.PathLike, *, import_functions: bool = False) -> Any:
     """Load a model written by :func:`save_model`.
 
     Parameters
     ----------
     path : str or path-like
+    import_functions : bool, default=False
+        Import the functions the configuration names (a ``make_loss`` loss's row
+        functions). Off by default: importing runs those modules' code, as unpickling
+        would; turn it on for files you trust.
 
     Returns
     -------
@@ -168,6 +182,14 @@ def load_model(path: str | os.PathLike) -> Any:
             f"load it with {backend} and pass init_score= to boostobj.predict_proba yourself"
         )
     config = json.loads(text)
+    token = _IMPORT_FUNCTIONS.set(import_functions)
+    try:
+        return _from_config(config, booster)
+    finally:
+        _IMPORT_FUNCTIONS.reset(token)
+
+
+def _from_config(config: dict, booster: Any) -> Any:
     version = config.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(
@@ -321,6 +343,9 @@ def _encode(value: Any, name: str) -> Any:
             "indices": csr.indices.tolist(),
             "indptr": csr.indptr.tolist(),
         }
+    function = getattr(value, "py_func", value)  # a numba dispatcher: its Python function
+    if isinstance(function, types.FunctionType) and _importable(function):
+        return {"__type__": "function", "module": function.__module__, "qualname": function.__qualname__}
     if isinstance(value, ParamsMixin) and type(value).__module__.startswith("boostobj."):
         cls = type(value)
         params = {k: _encode(v, f"{name}.{k}") for k, v in value.get_params(deep=False).items()}
@@ -329,8 +354,8 @@ def _encode(value: Any, name: str) -> Any:
     if isinstance(getattr(value, "__qualname__", None), str):
         what += f" {value.__qualname__}"
     raise TypeError(
-        f"{name}: cannot save a {what} as JSON (only plain values, arrays, "
-        f"masks and boostobj objects such as losses and TransitionMask); pickle the model instead"
+        f"{name}: cannot save a {what} as JSON (only plain values, arrays, masks, boostobj objects "
+        f"such as losses and TransitionMask, and functions importable by name); pickle the model instead"
     )
 
 
@@ -368,7 +393,33 @@ def _decode(value: Any) -> Any:
         return make(parts, shape=tuple(value["shape"]))
     if kind == "object":
         return _make_object(value["class"], {k: _decode(v) for k, v in value["params"].items()})
+    if kind == "function":
+        name = f"{value['module']}:{value['qualname']}"
+        if not _IMPORT_FUNCTIONS.get():
+            raise ValueError(
+                f"path: the configuration names the function {name}; load it with "
+                f"load_model(path, import_functions=True) if you trust the file (importing runs code)"
+            )
+        return _import_function(value["module"], value["qualname"])
     raise ValueError(f"path: unknown value type {kind!r} in the boostobj configuration")
+
+
+def _importable(function: types.FunctionType) -> bool:
+    """Whether ``function`` is what importing its module and walking its qualname gives."""
+    if "<" in function.__qualname__ or function.__module__ in (None, "__main__"):
+        return False
+    try:
+        found = _import_function(function.__module__, function.__qualname__)
+    except (ImportError, AttributeError):
+        return False
+    return getattr(found, "py_func", found) is function
+
+
+def _import_function(module: str, qualname: str) -> Any:
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj  # the function, or the numba dispatcher wrapping it
 
 
 def _hashable(key: Any) -> Any:

@@ -105,6 +105,14 @@ def _lgb_train(ctx: Ctx, params: dict, dtrain: Any) -> Any:
     return lgb.train(params, dtrain, 1)
 
 
+def _ce_row(f, classes, y):
+    return np.log(np.sum(np.exp(f))) - f[y]
+
+
+def _three_values(f, classes, y):
+    return np.zeros(3)
+
+
 def _bo():
     import boostobj
 
@@ -771,6 +779,41 @@ CATALOGUE: list[Row] = [
         "TypeError",
         "loss: expected a boostobj Loss (e.g. SoftmaxLoss()), got str",
     ),
+    Row(
+        "loss",
+        "a make_loss gradient of the wrong length",
+        "CustomLoss.gradient_hessian",
+        lambda c: (
+            _bo().make_loss(_ce_row, _three_values).gradient_hessian(np.zeros(2, dtype=int), np.zeros((2, 3)))
+        ),
+        "ValueError",
+        "gradient: returned shape (3,) for a row with 2 valid classes; expected (2,), one value per valid class",
+    ),
+    Row(
+        "loss",
+        "a make_loss loss that is infinite",
+        "CustomLoss.gradient_hessian",
+        lambda c: (
+            _bo()
+            .make_loss(lambda q: np.log(q - 0.5), of="label_probability")
+            .gradient_hessian(np.zeros(2, dtype=int), np.zeros((2, 2)))
+        ),
+        "ValueError",
+        "loss: returned -inf for row 0 (q = 0.5); values must be finite",
+    ),
+    Row(
+        "loss",
+        "a branch in a label-probability loss",
+        "CustomLoss.gradient_hessian",
+        lambda c: (
+            _bo()
+            .make_loss(lambda q: -np.log(q) if q > 0.5 else 1.0, of="label_probability")
+            .gradient_hessian(np.zeros(2, dtype=int), np.zeros((2, 2)))
+        ),
+        "TypeError",
+        "loss: a branch on the value ('if', comparisons, np.where) cannot be differentiated; "
+        "write the loss as one expression",
+    ),
     # ------------------------------------------------------------------ persistence, threads
     Row(
         "persistence",
@@ -781,7 +824,7 @@ CATALOGUE: list[Row] = [
             c.fit({}, mask_from=lambda X: c.mask),
         ),
         "TypeError",
-        "mask_from: cannot save a function <lambda>.<locals>.<lambda> as JSON (only plain values, arrays, masks and boostobj objects such as losses and TransitionMask); pickle the model instead",
+        "mask_from: cannot save a function <lambda>.<locals>.<lambda> as JSON (only plain values, arrays, masks, boostobj objects such as losses and TransitionMask, and functions importable by name); pickle the model instead",
     ),
     Row(
         "persistence",

@@ -246,3 +246,36 @@ def test_saving_does_not_touch_the_callers_booster(trans, tmp_path):
         bo.save_model(tmp_path / "m.json", {})
     with pytest.raises(TypeError, match=r"loss: expected a boostobj Loss"):
         bo.save_model(tmp_path / "m.json", booster, loss="softmax")
+
+
+@pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
+def test_make_loss_of_importable_functions_round_trips_when_imports_are_allowed(backend, trans, tmp_path):
+    from .test_custom import focal_q, softmax_ce, softmax_ce_gradient
+
+    for loss in (
+        bo.make_loss(focal_q, of="label_probability", name="focal2"),
+        bo.make_loss(softmax_ce, softmax_ce_gradient, hessian_floor=1e-3),
+    ):
+        booster, intercept = _train_booster(backend, trans, loss)
+        path = tmp_path / ("m.json" if backend == "xgboost" else "m.txt")
+        bo.save_model(path, booster, loss=loss, init_score=intercept)
+        with pytest.raises(
+            ValueError, match=r"names the function tests.test_custom:(focal_q|softmax_ce); load it"
+        ):
+            bo.load_model(path)
+        loaded = bo.load_model(path, import_functions=True)
+        assert loaded.loss == loss
+        X, mask = trans["X"], trans["mask"]
+        np.testing.assert_array_equal(
+            loaded.predict_proba(X, mask=mask), bo.predict_proba(booster, X, mask=mask, init_score=intercept)
+        )
+
+
+def test_make_loss_of_a_lambda_cannot_be_saved_as_json(trans, tmp_path):
+    loss = bo.make_loss(lambda q: -np.log(q), of="label_probability")
+    booster, intercept = _train_booster("lightgbm", trans, loss)
+    with pytest.raises(
+        TypeError,
+        match=r"loss.loss: cannot save a function .*<lambda> as JSON .*functions importable by name",
+    ):
+        bo.save_model(tmp_path / "m.txt", booster, loss=loss, init_score=intercept)
