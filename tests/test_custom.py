@@ -150,6 +150,25 @@ def test_margin_form_derived_derivatives_reproduce_softmax_loss(dtype, order):
     )
 
 
+def softmax_ce_times_100(f, classes, y):
+    """The cross-entropy of margins scaled by 100 (a sharp loss), max-shifted by a real number."""
+    g = 100.0 * f
+    shift = np.max(np.real(g))
+    return np.log(np.sum(np.exp(g - shift))) + shift - g[y]
+
+
+def test_second_order_complex_step_accuracy_depends_on_the_loss_scale():
+    """The documented accuracy of the Hessian from the loss alone (fixed step 1e-3)."""
+    rng = np.random.default_rng(7)
+    raw, y = rng.normal(size=(2000, 5)), rng.integers(0, 5, 2000)
+    for fn, scale, bound in ((softmax_ce, 1.0, 1e-10), (softmax_ce_times_100, 100.0, 1e-6)):
+        hess = make_loss(fn, hessian_kind="exact").gradient_hessian(y, raw)[1]
+        p = boostobj.masked_softmax(scale * raw)
+        exact = scale**2 * p * (1 - p)
+        big = exact > 1e-3 * scale**2  # relative error where the entry is not tiny
+        assert np.max(np.abs(hess - exact)[big] / exact[big]) < bound
+
+
 def test_margin_form_reads_the_mask_from_the_margins():
     raw, y, mask, _ = _problem(seed=3)
     offset = raw + mask.margin_offset(np.float64)
