@@ -44,12 +44,16 @@ def start_margins(
     y: Any = None,
     init_score: Any = None,
     dtype: Any = np.float64,
+    client: Client | None = None,
 ) -> da.Array | None:
     """The start margins of each row, as a lazy Dask array partitioned like ``X``.
 
     ``start[i, j] = init_score[j]`` (0 without one) on valid classes and ``-1e30`` on
     invalid ones: pass it as ``base_margin=`` (XGBoost) or ``init_score=`` (LightGBM,
-    e.g. ``DaskLGBMClassifier.fit``). Each partition is validated where it is computed.
+    e.g. ``DaskLGBMClassifier.fit``). Each partition is validated where it is computed;
+    pass ``client`` to compute and check them now (persisted on the cluster), so that a
+    bad partition raises its ``ValueError`` here: inside a backend's Dask estimator it
+    would surface as an unrelated error, with the real one only in the worker's log.
 
     Parameters
     ----------
@@ -63,6 +67,9 @@ def start_margins(
     init_score : array-like of shape (K,), optional
         Intercept, e.g. ``SoftmaxLoss().init_raw_prediction(y, mask=mask)`` on a sample.
     dtype : float32 or float64, default float64
+    client : distributed.Client, optional
+        Compute, check and persist the margins now (recommended before a Dask estimator's
+        ``fit``); ``None``: lazily.
 
     Returns
     -------
@@ -76,6 +83,8 @@ def start_margins(
         class, a label that is not an integer, out of range or invalid in its row. The
         message names the partition and its rows. At once: ``init_score`` not of length K.
     """
+    if np.dtype(dtype).type not in (np.float32, np.float64):
+        raise TypeError(f"dtype: expected float32 or float64 (the offset is -1e30); got {np.dtype(dtype)}")
     intercept = check_intercept(init_score)
     if mask is None and intercept is None:
         return None
@@ -85,16 +94,13 @@ def start_margins(
     mask_parts = _parts(mask, chunks, "mask")
     y_parts = _parts(y, chunks, "y")
     blocks = [
-        da.from_delayed(
-            dask.delayed(_start_block, pure=True)(
-                mask_parts[i], y_parts[i], rows, n_classes, intercept, dtype, _where(i, chunks)
-            ),
-            shape=(rows, *trailing),
-            dtype=dtype,
+        dask.delayed(_start_block, pure=True)(
+            mask_parts[i], y_parts[i], rows, n_classes, intercept, dtype, _where(i, chunks)
         )
         for i, rows in enumerate(chunks)
     ]
-    return da.concatenate(blocks, axis=0)
+    start = _stack(blocks, chunks, trailing, dtype, "boostobj-start-margins")
+    return start if client is None else _persist_checked(_client(client), start)[0]
 
 
 def dask_dmatrix(
@@ -112,7 +118,9 @@ def dask_dmatrix(
     The Dask counterpart of :func:`boostobj.xgboost_dmatrix`: ``base_margin`` holds the
     offset (and intercept) of :func:`start_margins`, labels and weights are validated per
     partition. The inputs are computed and checked here, so a bad partition fails now
-    with the original ``ValueError``, not later inside training.
+    with the original ``ValueError``, not later inside training. Empty partitions are left
+    out (a worker holding only empty ones would give the objective margins of shape
+    ``(0,)``, with no number of classes).
 
     Parameters
     ----------
@@ -154,6 +162,11 @@ def dask_dmatrix(
     start, label, w = _persist_checked(client, start, label, w)
     if isinstance(X, da.Array) and X.chunks[0] != chunks:
         X = X.rechunk({0: chunks})
+    keep = [i for i, rows in enumerate(chunks) if rows > 0]
+    if len(keep) < len(chunks):  # empty partitions: a worker holding only those would hand the
+        # objective margins of shape (0,), and XGBoost needs (0, K) gradients it cannot know
+        X = X.blocks[keep] if isinstance(X, da.Array) else X.partitions[keep]
+        start, label, w = (None if a is None else a.blocks[keep] for a in (start, label, w))
     return xgboost.dask.DaskDMatrix(client, X, label, weight=w, base_margin=start, **dmatrix_kwargs)
 
 
@@ -204,16 +217,12 @@ def predict_proba(
     x_parts = _parts(X, chunks, "X")
     mask_parts = _parts(mask, chunks, "mask")
     blocks = [
-        da.from_delayed(
-            dask.delayed(_proba_block, pure=True)(
-                model, x_parts[i], mask_parts[i], n_out, intercept, _where(i, chunks), predict_kwargs
-            ),
-            shape=(rows, max(n_out, 2)),
-            dtype=np.float64,
+        dask.delayed(_proba_block, pure=True)(
+            model, x_parts[i], mask_parts[i], n_out, intercept, _where(i, chunks), predict_kwargs
         )
-        for i, rows in enumerate(chunks)
+        for i in range(len(chunks))
     ]
-    return da.concatenate(blocks, axis=0)
+    return _stack(blocks, chunks, (max(n_out, 2),), np.float64, "boostobj-predict-proba")
 
 
 # ---------------------------------------------------------------------- partition functions
@@ -229,7 +238,13 @@ def _located(error: ValueError, where: str) -> ValueError:
 
 def _block_mask(block: Any, n_classes: int, where: str) -> ClassMask:
     """One partition of a mask as a ``ClassMask`` of ``n_classes`` classes."""
-    arr = block.to_numpy() if hasattr(block, "to_numpy") else np.asarray(block)
+    if hasattr(block, "isna"):  # a pandas partition: nullable dtypes ("boolean", "Int64") included
+        if np.asarray(block.isna()).any():
+            raise ValueError(f"mask: missing values in {where}; every entry must be True/False (or 1/0)")
+        plain = all(str(d) == "bool" for d in np.atleast_1d(block.dtypes))
+        arr = block.to_numpy() if plain else block.to_numpy(dtype=np.float64)
+    else:
+        arr = np.asarray(block)
     if arr.ndim != 2 or arr.shape[1] != n_classes:
         width = arr.shape[1] if arr.ndim == 2 else f"shape {arr.shape}"
         raise ValueError(f"mask: expected {n_classes} columns (one per class); {where} has {width}")
@@ -362,13 +377,33 @@ def _parts(obj: Any, chunks: tuple[int, ...], name: str) -> list[Any]:
 
 
 def _concat(func: Any, chunks: tuple[int, ...], trailing: tuple, dtype: Any, *parts: list) -> da.Array:
-    """Concatenate ``func(part_0[i], part_1[i], ..., where)`` over the partitions."""
+    """Stack ``func(part_0[i], part_1[i], ..., where)`` over the partitions."""
     blocks = []
-    for i, rows in enumerate(chunks):
+    for i in range(len(chunks)):
         args = [p[i] if isinstance(p, list) else p for p in parts]
-        value = dask.delayed(func, pure=True)(*args, _where(i, chunks))
-        blocks.append(da.from_delayed(value, shape=(rows, *trailing), dtype=dtype))
-    return da.concatenate(blocks, axis=0)
+        blocks.append(dask.delayed(func, pure=True)(*args, _where(i, chunks)))
+    return _stack(blocks, chunks, trailing, dtype, f"boostobj-{func.__name__.strip('_')}")
+
+
+def _stack(blocks: list, chunks: tuple[int, ...], trailing: tuple, dtype: Any, prefix: str) -> da.Array:
+    """One Dask array whose i-th row block is ``blocks[i]`` (a delayed array of ``chunks[i]``
+    rows), empty partitions kept: ``da.concatenate`` drops them, and then the result would
+    no longer be partitioned like ``X``."""
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    try:
+        from dask._task_spec import Alias
+    except ImportError:  # older dask: a key as a task is an alias
+        Alias = None  # noqa: N806
+    name = f"{prefix}-{tokenize(*blocks, chunks, trailing, np.dtype(dtype).str)}"
+    zeros = (0,) * len(trailing)
+    layer = {}
+    for i, block in enumerate(blocks):
+        key = (name, i, *zeros)
+        layer[key] = Alias(key=key, target=block.key) if Alias is not None else block.key
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=blocks)
+    return da.Array(graph, name, (tuple(chunks), *((t,) for t in trailing)), dtype=dtype)
 
 
 def _persist_checked(client: Client, *arrays: da.Array | None) -> list[da.Array | None]:

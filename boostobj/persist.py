@@ -229,7 +229,9 @@ def _load_xgboost(path: Path) -> tuple[Any, str | None]:
 
 
 def _save_lightgbm(path: Path, booster: Any, text: str) -> None:
-    model = booster.model_to_string(num_iteration=-1)  # every tree; best_iteration is in the config
+    # LightGBM's default: up to best_iteration when early stopping set one, so that plain
+    # LightGBM, which uses every tree in the file, predicts as the saved booster did
+    model = booster.model_to_string(num_iteration=None)
     cut = model.rfind(_LGB_TAIL)
     if cut < 0:  # pragma: no cover - every LightGBM 4 model string ends with it
         raise RuntimeError("LightGBM model string without a pandas_categorical line")
@@ -283,6 +285,8 @@ def _estimator_from(config: dict, booster: Any) -> Any:
     params = {key: _decode(value) for key, value in config["params"].items()}
     model = getattr(_sk, name)(**params)
     for key, value in config["fitted"].items():
+        if key not in (*_FITTED, "feature_names_in_"):
+            raise ValueError(f"path: unknown fitted attribute {key!r} in the boostobj configuration")
         setattr(model, key, _decode(value))
     model.booster_ = booster
     return model
@@ -426,10 +430,20 @@ def _hashable(key: Any) -> Any:
     return tuple(key) if isinstance(key, list) else key
 
 
+#: The only modules whose classes a configuration may name (losses and masks).
+_OBJECT_MODULES = (
+    "boostobj.losses",
+    "boostobj.focal",
+    "boostobj.smoothing",
+    "boostobj.custom",
+    "boostobj.masks",
+)
+
+
 def _make_object(qualified: str, params: dict) -> Any:
     """An instance of a boostobj class from its constructor parameters (nothing else is imported)."""
     module, _, name = qualified.rpartition(".")
-    if not module.startswith("boostobj."):
+    if module not in _OBJECT_MODULES:
         raise ValueError(f"path: the configuration names {qualified!r}, not a boostobj class")
     cls = getattr(importlib.import_module(module), name, None)
     if not (isinstance(cls, type) and issubclass(cls, ParamsMixin)):

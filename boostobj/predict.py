@@ -81,6 +81,8 @@ def predict_proba(
     ndarray of shape (n, K), float64; (n, 2) for a one-margin (binary) model.
     """
     raw = predict_margin(booster, data, mask=mask, init_score=init_score, **predict_kwargs)
+    if raw.shape[0] == 0:  # no rows (an empty Dask partition): the backends return shape (0,)
+        return np.zeros((0, max(_n_outputs(booster, _backend_of(booster)), 2)))
     if raw.ndim == 1 or raw.shape[1] == 1:
         return BinaryLogLoss().predict_proba(raw, mask=mask)
     return masked_softmax(raw, mask=mask)

@@ -90,7 +90,7 @@ def main(argv=None):
             verbose=-1,
             client=client,
         )
-        model.fit(dX, dy, init_score=bdask.start_margins(dX, dmask, y=dy))
+        model.fit(dX, dy, init_score=bdask.start_margins(dX, dmask, y=dy, client=client))
         proba = bdask.predict_proba(client, model.booster_, dX_test, mask=dmask_test)
         report("lightgbm.dask + boostobj", y[test], proba.compute(), mask_test)
 

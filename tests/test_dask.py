@@ -307,3 +307,64 @@ def test_start_margins_without_mask(client, tdata):
     np.testing.assert_array_equal(one.compute(), np.full(N, 0.3))
     with pytest.raises(ValueError, match=r"y: label 2 in row 0 is out of range; expected integer class"):
         bdask.start_margins(dX, init_score=[0.3], y=da.full(N, 2, chunks=CHUNK)).compute()
+
+
+def _filtered(frame):
+    """``frame`` in three partitions, the middle one emptied by a filter on the index."""
+    whole = dd.from_pandas(frame, npartitions=3)
+    first, second = whole.divisions[1:3]
+    return whole.map_partitions(lambda d: d[(d.index < first) | (d.index >= second)], meta=whole._meta)
+
+
+def test_empty_partitions_keep_the_partitioning_and_train(client, tdata):
+    """A filter that empties a partition (common after filtering a DataFrame): the offsets and
+    probabilities keep X's partitions, and training skips the empty one."""
+    X, y, mask = tdata["X"], tdata["y"], tdata["mask"]
+    dX = _filtered(pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])]))
+    dm = _filtered(pd.DataFrame(mask.to_dense(), columns=[f"c{j}" for j in range(K)]))
+    dy = _filtered(pd.Series(y))
+    first, second = dd.from_pandas(pd.Series(y), npartitions=3).divisions[1:3]
+    kept = np.r_[0:first, second:N]
+    start = bdask.start_margins(dX, dm, y=dy)
+    assert len(start.chunks[0]) == 3 and start.chunks[0][1] == 0 and sum(start.chunks[0]) == len(kept)
+    np.testing.assert_array_equal(start.compute(), mask.take(kept).margin_offset(np.float64))
+
+    obj = boostobj.xgboost_objective()
+    booster = dxgb.train(client, XGB_PARAMS, bdask.dask_dmatrix(client, dX, dy, mask=dm), 5, obj=obj)[
+        "booster"
+    ]
+    proba = bdask.predict_proba(client, booster, dX, mask=dm)
+    assert proba.chunks[0] == start.chunks[0]
+    _check_masked_proba(proba, mask.take(kept))
+    local = xgb.train(
+        XGB_PARAMS, boostobj.xgboost_dmatrix(X[kept], y[kept], mask=mask.take(kept)), 5, obj=obj
+    )
+    expected = boostobj.predict_proba(local, X[kept], mask=mask.take(kept))
+    assert (proba.compute().argmax(axis=1) == expected.argmax(axis=1)).mean() >= 0.98
+
+
+def test_start_margins_with_a_client_raises_a_bad_partition_before_fit(client, tdata):
+    """Inside a Dask estimator's fit a bad partition's ValueError would only reach the worker's
+    log; start_margins(..., client=) computes and checks the partitions first."""
+    dense = tdata["mask"].to_dense().copy()
+    dense[CHUNK + 3] = False
+    dX, dy = _dask(tdata["X"], tdata["y"])
+    dm = da.from_array(dense, chunks=(CHUNK, -1))
+    with pytest.raises(ValueError, match=r"row 3 has no valid class.*in partition 1 \(rows 700..1399\)"):
+        bdask.start_margins(dX, dm, y=dy, client=client)
+    (dm,) = _dask(tdata["X"], mask=tdata["mask"])[1:]
+    checked = bdask.start_margins(dX, dm, y=dy, client=client)
+    np.testing.assert_array_equal(checked.compute(), tdata["mask"].margin_offset(np.float64))
+
+
+def test_nullable_and_missing_mask_values(client, tdata):
+    mask = tdata["mask"]
+    frame = pd.DataFrame(mask.to_dense(), columns=[f"c{j}" for j in range(K)]).astype("boolean")
+    dX = dd.from_pandas(pd.DataFrame(tdata["X"]), npartitions=2)
+    start = bdask.start_margins(dX, dd.from_pandas(frame, npartitions=2))
+    np.testing.assert_array_equal(start.compute(), mask.margin_offset(np.float64))
+    frame.iloc[1200, 2] = pd.NA
+    with pytest.raises(ValueError, match=r"mask: missing values in partition 1 \(rows 1000..1999\)"):
+        bdask.start_margins(dX, dd.from_pandas(frame, npartitions=2)).compute()
+    with pytest.raises(TypeError, match="dtype: expected float32 or float64 .* got int32"):
+        bdask.start_margins(dX, dd.from_pandas(frame, npartitions=2), dtype=np.int32)

@@ -279,3 +279,37 @@ def test_make_loss_of_a_lambda_cannot_be_saved_as_json(trans, tmp_path):
         match=r"loss.loss: cannot save a function .*<lambda> as JSON .*functions importable by name",
     ):
         bo.save_model(tmp_path / "m.txt", booster, loss=loss, init_score=intercept)
+
+
+def test_an_early_stopped_lightgbm_booster_predicts_the_same_in_plain_lightgbm(trans, tmp_path):
+    """The file holds the trees up to best_iteration, as LightGBM's own save_model writes it, so
+    plain LightGBM (which uses every tree in the file) predicts as boostobj's load does."""
+    X, y, mask = trans["X"], trans["y"], trans["mask"]
+    dtrain = bo.lightgbm_dataset(X[:600], y[:600], mask=mask.take(slice(0, 600)))
+    dvalid = bo.lightgbm_dataset(X[600:], y[600:], mask=mask.take(slice(600, None)), reference=dtrain)
+    booster = lgb.train(
+        {**LGB_PARAMS, "objective": bo.lightgbm_objective(), "learning_rate": 0.5, "num_leaves": 31},
+        dtrain,
+        60,
+        valid_sets=[dvalid],
+        feval=bo.lightgbm_metric(),
+        callbacks=[lgb.early_stopping(3, verbose=False)],
+        keep_training_booster=True,
+    )
+    assert 0 < booster.best_iteration < booster.current_iteration()
+    path = tmp_path / "m.txt"
+    bo.save_model(path, booster)
+    loaded = bo.load_model(path)
+    plain = lgb.Booster(model_file=path)
+    expected = bo.predict_proba(booster, X, mask=mask, num_iteration=booster.best_iteration)
+    np.testing.assert_array_equal(loaded.predict_proba(X, mask=mask), expected)
+    np.testing.assert_array_equal(bo.predict_proba(plain, X, mask=mask), expected)
+
+
+def test_unknown_fitted_attributes_are_refused(trans, tmp_path):
+    clf = MaskedLGBMClassifier(n_estimators=3).fit(trans["X"], trans["y"], valid_mask=trans["mask"])
+    path = tmp_path / "m.txt"
+    bo.save_model(path, clf)
+    _edit_config(path, '"engine_":', '"__class__":')
+    with pytest.raises(ValueError, match="path: unknown fitted attribute '__class__'"):
+        bo.load_model(path)

@@ -31,6 +31,7 @@ from boostobj.losses import HESSIAN_CONVENTIONS
 from . import reference as ref
 from .strategies import dense_masks
 
+
 def stable_cross_entropy(f, classes, y):
     """A user's row loss for make_loss: max-shifted, complex-step safe."""
     shift = np.max(np.real(f))
@@ -49,7 +50,9 @@ MULTICLASS = {
     "focal": FocalLoss(gamma=2.0),
     "focal-exact": FocalLoss(gamma=0.5, hessian="exact"),
     "smoothing": LabelSmoothingLoss(epsilon=0.1),
-    "make_loss-label-probability": bo.make_loss(lambda q: -((1 - q) ** 2) * np.log(q), of="label_probability"),
+    "make_loss-label-probability": bo.make_loss(
+        lambda q: -((1 - q) ** 2) * np.log(q), of="label_probability"
+    ),
     "make_loss-margins-derived": bo.make_loss(stable_cross_entropy, hessian_kind="exact"),
 }
 BINARY = {
