@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import tempfile
 import time
 
@@ -103,10 +104,13 @@ def main() -> None:
     args = parser.parse_args()
 
     cache = tempfile.mkdtemp(prefix="boostobj-numba-cache-")
-    results = [
-        run_case(case, cache, args.rows, args.classes, args.valid, args.rounds)
-        for case in ("cold", "warm", "native")
-    ]
+    try:
+        results = [
+            run_case(case, cache, args.rows, args.classes, args.valid, args.rounds)
+            for case in ("cold", "warm", "native")
+        ]
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
     header = (
         f"xgboost.dask.train on LocalCluster(n_workers=2, threads_per_worker=1), {args.rows} rows, "
         f"K={args.classes}, {args.valid} valid per row, {args.rounds} rounds, max_depth=6; "
