@@ -107,9 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
             "backend: 1 the built-in objective without the mask (probabilities renormalised over valid "
             "classes), 2 the built-in objective with the mask as a -1e30 margin offset, 3 boostobj's "
             "objective, 4 a per-row Python loop objective (on at most --loop-rows rows), 5 a vectorised "
-            "NumPy objective; with --losses also 6 FocalLoss, 7 LabelSmoothingLoss and 8 a make_loss "
-            "focal loss with derived derivatives. Reports training time, time per round, time inside the "
-            "objective, peak memory, masked test log-loss and accuracy, and max |dp| against contender 2."
+            "NumPy objective; with --losses also 6 FocalLoss, 7 LabelSmoothingLoss, 8 a make_loss "
+            "focal loss with derived derivatives and 9 the cross-entropy as make_loss row functions. "
+            "Reports training time, time per round, time inside the objective, peak memory, masked "
+            "test log-loss and accuracy, and max |dp| against contender 2."
         ),
         epilog="Options given explicitly override --quick's. Results: table on stdout, progress on stderr.",
     )
@@ -188,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--losses",
         action="store_true",
         help="also time boostobj's other losses: 6 FocalLoss(gamma=2), 7 LabelSmoothingLoss(0.1), "
-        "8 the focal loss written with make_loss (derived derivatives)",
+        "8 the focal loss written with make_loss (derived derivatives), 9 the cross-entropy as "
+        "make_loss margins-form row functions (complex-step derivatives)",
     )
     out = bench.add_argument_group("output")
     out.add_argument("--json", metavar="PATH", help="write the results as JSON")

@@ -21,7 +21,7 @@ from boostobj.cli import main
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 TINY = ["--rounds", "3", "--repeat", "1"]
 IDS = ["1", "2", "3", "2s", "4", "5"]  # 2s: contender 2 on the Python loop's subsample
-LOSS_IDS = {"6": "focal", "7": "label_smoothing", "8": "make_loss_focal"}  # with --losses
+LOSS_IDS = {"6": "focal", "7": "label_smoothing", "8": "make_loss_focal", "9": "make_loss_rows"}
 TOP_KEYS = {
     "command",
     "wall_seconds",
@@ -131,11 +131,16 @@ def test_transition_run_table_lists_every_contender(transition_run):
     for label in ("boostobj objective", "Python per-row loop", "NumPy vectorised", "FocalLoss(gamma=2)"):
         assert table.count(label) == 2
     assert table.count("LabelSmoothingLoss(0.1)") == table.count("make_loss focal, derived") == 2
-    assert "6-8: other boostobj losses (--losses)" in table
+    assert table.count("make_loss CE rows, derived") == 2
+    assert "6-9: other boostobj losses (--losses)" in table
     assert "2s, 4: trained on a subsample of 100 rows" in table
     assert "Traceback" not in result.stderr
     # progress: one line per finished fit, on stderr
-    assert result.stderr.count("] xgboost") == result.stderr.count("] lightgbm") == 2 * (len(IDS) + 3)
+    assert (
+        result.stderr.count("] xgboost")
+        == result.stderr.count("] lightgbm")
+        == 2 * (len(IDS) + len(LOSS_IDS))
+    )
 
 
 def test_transition_run_json(transition_run):

@@ -16,9 +16,11 @@ Per backend (XGBoost, LightGBM), on the same data and parameters:
 Contenders 2 to 5 train the same model (same start margins, same gradient and Hessian):
 their test probabilities agree up to float32 rounding.
 
-With ``--losses``, boostobj's other losses join (``LOSS_CONTENDERS``, 6 to 8): the focal
-loss, label smoothing, and the focal loss written with ``make_loss`` (derived
-derivatives). They train other models; they are there for their time per round.
+With ``--losses``, boostobj's other losses join (``LOSS_CONTENDERS``, 6 to 9): the focal
+loss, label smoothing, the focal loss written with ``make_loss`` (derived derivatives)
+and the cross-entropy written as a ``make_loss`` margins-form row function (both
+derivatives by the complex step). They train other models; they are there for their time
+per round.
 """
 
 from __future__ import annotations
@@ -88,12 +90,19 @@ LOSS_CONTENDERS = (
     Contender("6", "focal", "boostobj FocalLoss(gamma=2)"),
     Contender("7", "label_smoothing", "boostobj LabelSmoothingLoss(0.1)"),
     Contender("8", "make_loss_focal", "boostobj make_loss focal, derived"),
+    Contender("9", "make_loss_rows", "boostobj make_loss CE rows, derived"),
 )
 BY_KEY = {c.key: c for c in CONTENDERS + LOSS_CONTENDERS}
 
 
 def _focal_of_q(q: Any) -> Any:
     return -((1.0 - q) ** 2) * np.log(q)
+
+
+def _cross_entropy_row(f: Any, classes: Any, y: int) -> Any:
+    """The softmax cross-entropy as a user's margins-form row function (complex-step safe)."""
+    shift = np.max(np.real(f))
+    return np.log(np.sum(np.exp(f - shift))) + shift - f[y]
 
 
 def make_loss_of(key: str) -> Any:
@@ -108,6 +117,7 @@ def make_loss_of(key: str) -> Any:
         "focal": lambda: FocalLoss(gamma=2.0),
         "label_smoothing": lambda: LabelSmoothingLoss(0.1),
         "make_loss_focal": lambda: make_loss(_focal_of_q, of="label_probability", name="focal"),
+        "make_loss_rows": lambda: make_loss(_cross_entropy_row, hessian_kind="exact", name="ce_rows"),
     }[key]()
 
 

@@ -76,7 +76,7 @@ def format_table(report: dict[str, Any]) -> str:
     ]
     if config.get("losses"):
         notes.append(
-            "6-8: other boostobj losses (--losses); they train other models, so no max|dp|; 'vs 2' is "
+            "6-9: other boostobj losses (--losses); they train other models, so no max|dp|; 'vs 2' is "
             "their cost in time."
         )
     if subsampled:

@@ -49,7 +49,7 @@ class BenchConfig:
         with.
     seed : int
     losses : bool
-        Also time boostobj's other losses (contenders 6 to 8).
+        Also time boostobj's other losses (contenders 6 to 9).
     """
 
     data: str
@@ -89,7 +89,7 @@ class Run:
 
 
 def plan_runs(workload: Workload, loop_rows: int, losses: bool = False) -> list[Run]:
-    """The runs of one backend, in table order: 1, 2, 3, (2s,) 4, 5 (and 6 to 8 with ``losses``)."""
+    """The runs of one backend, in table order: 1, 2, 3, (2s,) 4, 5 (and 6 to 9 with ``losses``)."""
     runs = [Run(c.number, c.key, workload, "2") for c in CONTENDERS if c.key != "python_loop"]
     subsample = workload.head(loop_rows)
     loop_ref = "2" if subsample is workload else "2s"
