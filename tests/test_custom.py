@@ -515,3 +515,21 @@ def test_invalid_label_and_bad_margins_are_caught_before_the_user_function():
             loss.gradient_hessian([0, 0], np.zeros((2, 3)), mask=mask)
         with pytest.raises(ValueError, match="row 1 has a NaN or infinite margin"):
             loss.gradient_hessian([0, 1], np.array([[0.0, 0.0, 0.0], [0.0, np.nan, 0.0]]), mask=mask)
+
+
+def _gradient_that_scribbles(f, classes, y):
+    g = np.exp(f) / np.sum(np.exp(f))
+    g[y] -= 1.0
+    f[:] = 0.0  # writes into its arguments: must not reach the next call or the scatter
+    classes[:] = 0
+    return g
+
+
+def test_row_functions_that_write_into_their_arguments_change_nothing():
+    raw, y, mask, _ = _problem(n=50, seed=8)
+    g, h = make_loss(
+        softmax_ce, _gradient_that_scribbles, softmax_ce_hessian, hessian_kind="exact"
+    ).gradient_hessian(y, raw, mask=mask)
+    g_ref, h_ref = SoftmaxLoss(hessian="exact").gradient_hessian(y, raw, mask=mask)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(h, h_ref, rtol=1e-12, atol=1e-15)

@@ -123,38 +123,44 @@ def label_grad_hess(proba, y, u, a, b, weight, exact, hess_floor, grad_out, hess
 
 
 @jit_uncached
-def _gather(raw, i, indptr, indices, from_margin, f, classes):
-    """Row ``i``'s valid margins into ``f[:k]`` and their classes into ``classes[:k]``;
-    returns ``(status, k)``."""
+def _row(raw, i, label, indptr, indices, from_margin, f, classes):
+    """Row ``i``'s valid margins into ``f[:k]``, their classes into ``classes[:k]``; returns
+    ``(status, k, position of the label in them)``."""
     k = 0
     if from_margin:
         for j in range(raw.shape[1]):
             x = np.float64(raw[i, j])
             if x != x or x == np.inf:
-                return ERR_NONFINITE, 0
+                return ERR_NONFINITE, 0, -1
             if x > INVALID_BELOW:
                 f[k] = x
                 classes[k] = j
                 k += 1
         if k == 0:
-            return ERR_EMPTY_ROW, 0
+            return ERR_EMPTY_ROW, 0, -1
     else:
         for c in range(indptr[i], indptr[i + 1]):
             x = np.float64(raw[i, indices[c]])
             if x - x != 0.0:
-                return ERR_NONFINITE, 0
+                return ERR_NONFINITE, 0, -1
             f[k] = x
             classes[k] = indices[c]
             k += 1
-    return OK, k
+    for t in range(k):
+        if classes[t] == label:
+            return OK, k, t
+    return ERR_LABEL_INVALID, k, -1
 
 
 @jit_uncached
-def _label_position(classes, k, label):
+def _lend(f, classes, f_user, classes_user, k):
+    """The row as the user's functions see it: fresh copies in ``f_user``/``classes_user`` (no
+    allocation), so that a function that writes into its arguments changes neither the next
+    call's inputs nor the classes the results are scattered to."""
     for t in range(k):
-        if classes[t] == label:
-            return t
-    return -1
+        f_user[t] = f[t]
+        classes_user[t] = classes[t]
+    return f_user[:k], classes_user[:k]
 
 
 @jit_uncached
@@ -184,22 +190,19 @@ def margin_grad_hess(
     """
     k_all = raw.shape[1]
     f, classes = np.empty(k_all), np.empty(k_all, np.int64)
+    f_user, classes_user = np.empty(k_all), np.empty(k_all, np.int64)
     for i in range(lo, hi):
-        status, k = _gather(raw, i, indptr, indices, from_margin, f, classes)
+        status, k, pos = _row(raw, i, y[i], indptr, indices, from_margin, f, classes)
         if status != OK:
             return status, i
-        pos = _label_position(classes, k, y[i])
-        if pos < 0:
-            return ERR_LABEL_INVALID, i
-        fk, ck = f[:k].copy(), classes[:k].copy()
         if check_loss:
-            v = np.float64(loss_fn(fk, ck, pos))
+            v = np.float64(loss_fn(*_lend(f, classes, f_user, classes_user, k), pos))
             if v - v != 0.0:
                 return ERR_LOSS_VALUE, i
-        g = np.asarray(grad_fn(fk, ck, pos), dtype=np.float64)
+        g = np.asarray(grad_fn(*_lend(f, classes, f_user, classes_user, k), pos), dtype=np.float64)
         if g.ndim != 1 or g.shape[0] != k:
             return ERR_GRAD_SHAPE, i
-        h = np.asarray(hess_fn(fk, ck, pos), dtype=np.float64)
+        h = np.asarray(hess_fn(*_lend(f, classes, f_user, classes_user, k), pos), dtype=np.float64)
         if h.ndim != 1 or h.shape[0] != k:
             return ERR_HESS_SHAPE, i
         for j in range(k_all):
@@ -211,7 +214,7 @@ def margin_grad_hess(
                 return ERR_GRAD_VALUE, i
             if h[t] - h[t] != 0.0:
                 return ERR_HESS_VALUE, i
-            c = ck[t]
+            c = classes[t]
             grad_out[i, c] = w * g[t]
             v = w * h[t]
             hess_out[i, c] = max(abs(v), hess_floor) if positive else v
@@ -225,14 +228,12 @@ def margin_loss(raw, y, weight, indptr, indices, from_margin, loss_fn, loss_out,
     """Per-row ``w loss(f, classes, y)`` from the user's row function."""
     k_all = raw.shape[1]
     f, classes = np.empty(k_all), np.empty(k_all, np.int64)
+    f_user, classes_user = np.empty(k_all), np.empty(k_all, np.int64)
     for i in range(lo, hi):
-        status, k = _gather(raw, i, indptr, indices, from_margin, f, classes)
+        status, k, pos = _row(raw, i, y[i], indptr, indices, from_margin, f, classes)
         if status != OK:
             return status, i
-        pos = _label_position(classes, k, y[i])
-        if pos < 0:
-            return ERR_LABEL_INVALID, i
-        v = np.float64(loss_fn(f[:k].copy(), classes[:k].copy(), pos))
+        v = np.float64(loss_fn(*_lend(f, classes, f_user, classes_user, k), pos))
         if v - v != 0.0:
             return ERR_LOSS_VALUE, i
         loss_out[i] = weight[i] * v
