@@ -70,9 +70,6 @@ class BoundObjective(ConfigMixin):
     def _gradient_hessian(
         self, y: Any, raw: np.ndarray, weight: Any, **out: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        if raw.size == 0:  # a Dask worker whose partitions are all empty: nothing to compute
-            empty = out.get("gradient_out", np.zeros(raw.shape, dtype=np.float32))
-            return empty, out.get("hessian_out", np.zeros(raw.shape, dtype=np.float32))
         check_margin_shape(self._loss, raw, self.backend)
         if self._mask is not None:
             self._mask.check_rows(raw.shape[0], "the training data")

@@ -55,15 +55,23 @@ def predict_margin(
                     "init_score: a DMatrix carries its own base_margin; pass raw features, or "
                     "build the DMatrix with xgboost_dmatrix(..., init_score=...)"
                 )
-            return booster.predict(data, output_margin=True, **predict_kwargs)
+            return _no_rows_shaped(booster.predict(data, output_margin=True, **predict_kwargs), booster)
         start = margin_init(mask, init_score, n_rows_of(data), np.float32)
         dmatrix = xgboost.DMatrix(data, base_margin=start)
-        return booster.predict(dmatrix, output_margin=True, **predict_kwargs)
+        return _no_rows_shaped(booster.predict(dmatrix, output_margin=True, **predict_kwargs), booster)
     if hasattr(data, "construct") and hasattr(data, "get_label"):
         raise TypeError("data: LightGBM predicts from features (array, DataFrame), not from a Dataset")
-    raw = booster.predict(data, raw_score=True, **predict_kwargs)
+    raw = _no_rows_shaped(booster.predict(data, raw_score=True, **predict_kwargs), booster)
     start = margin_init(mask, init_score, raw.shape[0], np.float64)
     return raw if start is None else raw + start.reshape(raw.shape)
+
+
+def _no_rows_shaped(raw: np.ndarray, booster: Any) -> np.ndarray:
+    """The backends return shape (0,) for no rows (an empty Dask partition), whatever K is."""
+    if raw.shape[0] != 0:
+        return raw
+    k = _n_outputs(booster, _backend_of(booster))
+    return raw.reshape((0, k) if k > 1 else (0,))
 
 
 def predict_proba(
@@ -81,8 +89,6 @@ def predict_proba(
     ndarray of shape (n, K), float64; (n, 2) for a one-margin (binary) model.
     """
     raw = predict_margin(booster, data, mask=mask, init_score=init_score, **predict_kwargs)
-    if raw.shape[0] == 0:  # no rows (an empty Dask partition): the backends return shape (0,)
-        return np.zeros((0, max(_n_outputs(booster, _backend_of(booster)), 2)))
     if raw.ndim == 1 or raw.shape[1] == 1:
         return BinaryLogLoss().predict_proba(raw, mask=mask)
     return masked_softmax(raw, mask=mask)

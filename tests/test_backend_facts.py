@@ -293,3 +293,27 @@ def test_lgbmclassifier_adds_multi_logloss_even_with_a_callable_objective(data):
     # unlike lightgbm.train, the estimator registers its default metric: an unmasked log-loss
     assert metrics() == {"multi_logloss"}
     assert metrics(metric="None") == set()
+
+
+def test_no_rows_predict_flat_and_boostobj_reshapes_them():
+    """Both backends return shape (0,) for no rows, whatever K (an empty Dask partition);
+    boostobj's predict_margin/predict_proba return (0, K)."""
+    import boostobj
+
+    X, y, mask = make_transition_data(300, 4, 2, 5, random_state=0)
+    bst = xgb.train(
+        {"num_class": 4, "verbosity": 0},
+        boostobj.xgboost_dmatrix(X, y, mask=mask),
+        2,
+        obj=boostobj.xgboost_objective(),
+    )
+    model = lgb.train(
+        {"num_class": 4, "objective": boostobj.lightgbm_objective(), "verbose": -1},
+        boostobj.lightgbm_dataset(X, y, mask=mask),
+        2,
+    )
+    assert bst.predict(xgb.DMatrix(X[:0]), output_margin=True).shape == (0,)
+    assert model.predict(X[:0], raw_score=True).shape == (0,)
+    for booster in (bst, model):
+        assert boostobj.predict_margin(booster, X[:0]).shape == (0, 4)
+        assert boostobj.predict_proba(booster, X[:0], mask=mask.take(np.arange(0))).shape == (0, 4)
