@@ -182,18 +182,8 @@ def check_positive_number(value: Any, name: str, *, allow_zero: bool = False) ->
     return float(value)
 
 
-def resolve_class_weight(
-    spec: Any, y: np.ndarray, sample_weight: np.ndarray | None, n_classes: int, name: str = "class_weight"
-) -> np.ndarray | None:
-    """A class-weight specification as a (K,) float64 array (or None)."""
-    if spec is None:
-        return None
-    if isinstance(spec, str):  # "balanced", checked at construction
-        counts = np.bincount(y, weights=sample_weight, minlength=n_classes)
-        present = counts > 0
-        weights = np.ones(n_classes)
-        weights[present] = counts.sum() / (present.sum() * counts[present])
-        return weights
+def explicit_class_weight(spec: Any, n_classes: int, name: str = "class_weight") -> np.ndarray:
+    """A dict or array-like class-weight specification as a (K,) float64 array."""
     if isinstance(spec, dict):
         weights = np.ones(n_classes)
         for cls, value in spec.items():
@@ -217,8 +207,10 @@ def apply_class_weight(
 ) -> np.ndarray:
     """Per-row weights ``w * class_weight[y]`` (a new array), computed without overflow.
 
-    ``"balanced"`` is applied as ``(w / count[y]) * (total / n_present)``: with tiny
-    sample weights the class weight itself can overflow although the product cannot.
+    ``spec``: None, ``"balanced"`` (``sum(w) / (n_present_classes * sum(w of class k))``,
+    from these labels and sample weights) or an explicit dict/array. ``"balanced"`` is
+    applied as ``(w / count[y]) * (total / n_present)``: with tiny sample weights the class
+    weight itself can overflow although the product cannot.
     """
     if spec is None:
         return w.copy()
@@ -229,7 +221,7 @@ def apply_class_weight(
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.where(w > 0, w / np.where(present, counts, 1.0)[y], 0.0) * total
     else:
-        out = w * resolve_class_weight(spec, y, sample_weight, n_classes, name=name)[y]
+        out = w * explicit_class_weight(spec, n_classes, name=name)[y]
     if not np.isfinite(out).all():
         row = int(np.flatnonzero(~np.isfinite(out))[0])
         raise ValueError(
@@ -323,7 +315,7 @@ def multiclass_batch(
 ) -> MulticlassBatch:
     """Validate a multiclass call's inputs (see ``MulticlassBatch``).
 
-    ``class_weight`` is a specification (see ``resolve_class_weight``), resolved
+    ``class_weight`` is a specification (see ``apply_class_weight``), resolved
     against this call's labels and sample weights.
     """
     raw = check_raw_prediction(raw_prediction, multiclass=True)
