@@ -8,6 +8,8 @@ access.
 
 from ._threads import get_num_threads, set_num_threads
 from .custom import CustomLoss, make_loss
+from .explanations import MaskedExplanation, explain
+from .export import ExportedModel, export_model
 from .focal import BinaryFocalLoss, FocalLoss
 from .lgb import (
     LightGBMMetric,
@@ -30,6 +32,7 @@ __all__ = [
     "TransitionMask",
     "MaskedXGBClassifier",
     "MaskedLGBMClassifier",
+    "MaskedCalibratedClassifier",
     "INVALID_OFFSET",
     "Loss",
     "SoftmaxLoss",
@@ -61,6 +64,10 @@ __all__ = [
     "save_model",
     "load_model",
     "SavedBooster",
+    "export_model",
+    "ExportedModel",
+    "explain",
+    "MaskedExplanation",
 ]
 
 __version__ = "0.1.0"
@@ -71,4 +78,8 @@ def __getattr__(name: str):  # the estimators import scikit-learn: only when ask
         from . import sklearn as _sklearn
 
         return getattr(_sklearn, name)
+    if name == "MaskedCalibratedClassifier":
+        from .calibration import MaskedCalibratedClassifier
+
+        return MaskedCalibratedClassifier
     raise AttributeError(f"module 'boostobj' has no attribute {name!r}")

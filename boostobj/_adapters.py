@@ -4,11 +4,13 @@ and the metrics they compute. Each backend module only reads its own data object
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import _inputs
+from ._carry import START_LIMIT, attach, margins_of
 from ._params import ConfigMixin
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss
 from .masks import INVALID_BELOW, ClassMask
@@ -27,14 +29,9 @@ def as_loss(loss: Any) -> Loss:
 
 
 def as_bound_mask(mask: Any) -> ClassMask | None:
-    if mask is None or isinstance(mask, ClassMask):
-        return mask
-    if isinstance(mask, np.ndarray) or hasattr(mask, "tocsr"):
-        return ClassMask.coerce(mask)
-    raise TypeError(
-        f"mask: expected a ClassMask, a dense boolean array or a scipy sparse matrix; got "
-        f"{type(mask).__name__} (wrap per-row lists in ClassMask.from_lists(lists, n_classes))"
-    )
+    """A mask bound to an objective or metric, read by ``ClassMask.coerce`` (which needs
+    ``n_classes`` for per-row class indices: wrap them in ``ClassMask.from_lists``)."""
+    return None if mask is None else ClassMask.coerce(mask)
 
 
 def as_bound_targets(targets: Any, loss: Loss) -> np.ndarray:
@@ -68,9 +65,10 @@ class BoundObjective(ConfigMixin):
         self._targets = None if targets is None else as_bound_targets(targets, self._loss)
 
     def _gradient_hessian(
-        self, y: Any, raw: np.ndarray, weight: Any, **out: np.ndarray
+        self, y: Any, raw: np.ndarray, weight: Any, data: Any = None, **out: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         check_margin_shape(self._loss, raw, self.backend)
+        raw = margins_of(raw, data, self.backend)
         if self._mask is not None:
             self._mask.check_rows(raw.shape[0], "the training data")
         if self._targets is not None:
@@ -137,14 +135,24 @@ class BoundMetric(ConfigMixin):
                     f"start margins) and these predictions do not: with a built-in objective "
                     f"{self.backend} passes probabilities; use output_margin=False"
                 )
+        if raw.ndim == 2 and raw.shape[1] > 1 and raw.size and _look_like_probabilities(raw):
+            raise ValueError(
+                f"predt: expected margins, but every row lies in [0, 1] and sums to 1: with a built-in "
+                f"objective {self.backend} passes probabilities (the scikit-learn API shows no data set "
+                f"to tell), so use output_margin=False"
+            )
         return raw
 
-    def _evaluate(self, y: Any, predictions: Any, weight: Any, start: Any = None) -> tuple[str, float]:
+    def _evaluate(
+        self, y: Any, predictions: Any, weight: Any, start: Any = None, data: Any = None
+    ) -> tuple[str, float]:
         if isinstance(self.metric, Loss):
             shape_of = self.metric
         else:
             shape_of = SoftmaxLoss() if METRICS[self.metric] else BinaryLogLoss()
-        check_margin_shape(shape_of, np.asarray(predictions), self.backend)
+        predictions = np.asarray(predictions)
+        check_margin_shape(shape_of, predictions, self.backend)
+        predictions = margins_of(predictions, data, self.backend, probabilities=not self.output_margin)
         raw = self._margins(predictions, start)
         if self._mask is not None:
             self._mask.check_rows(raw.shape[0], "the evaluated data")
@@ -164,6 +172,12 @@ class BoundMetric(ConfigMixin):
                 per_row = ((loss.predict_proba(raw)[:, 1] > 0.5) != np.asarray(y)).astype(float)
             value = weighted_mean(per_row, weight)
         return self.name, value
+
+
+def _look_like_probabilities(raw: np.ndarray) -> bool:
+    """Rows of probabilities (in [0, 1], summing to 1), which margins are not in practice."""
+    in_range = raw.min() >= 0.0 and raw.max() <= 1.0
+    return bool(in_range and np.allclose(raw.sum(axis=1), 1.0, rtol=0, atol=1e-4))
 
 
 def check_margin_shape(loss: Loss, raw: np.ndarray, backend: str) -> None:
@@ -219,45 +233,62 @@ def margin_init(mask: Any, init_score: Any, n_rows: int, dtype: Any, order: str 
 
 
 def check_intercept(init_score: Any) -> np.ndarray | None:
-    """``None`` or a finite float64 intercept of shape (K,) (or (1,) for a scalar)."""
+    """``None`` or a float64 intercept of shape (K,) (or (1,) for a scalar), each value real,
+    finite and at most ``START_LIMIT`` (1e3) in magnitude."""
     if init_score is None:
         return None
-    try:
-        intercept = np.asarray(init_score, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"init_score: expected numbers, one per class; got {init_score!r}") from None
+    values = np.asarray(init_score)
+    if values.dtype.kind not in "iuf":
+        raise TypeError(f"init_score: expected real numbers, one per class; got {init_score!r}")
+    intercept = values.astype(np.float64)
     if intercept.ndim > 1:
         raise ValueError(f"init_score: expected one value per class, shape (K,); got {intercept.shape}")
     intercept = intercept.reshape(-1)
-    bad = ~np.isfinite(intercept)
+    bad = ~(np.abs(intercept) <= START_LIMIT)
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"init_score: expected finite values; class {j} has {intercept[j].item()!r}")
+        raise ValueError(
+            f"init_score: expected finite values with |value| <= {START_LIMIT:g} (larger ones lose the "
+            f"trees' updates in float32, or reach the -1e30 offset that marks invalid classes); class "
+            f"{j} has {intercept[j].item()!r}"
+        )
     return intercept
 
 
 def coerce_mask(mask: Any, intercept: np.ndarray | None) -> ClassMask:
-    """A mask as a ``ClassMask``; per-row lists take K from the intercept's length.
+    """A mask as a ``ClassMask``; per-row class indices take K from the intercept's length.
 
-    (A mask in any other format knows its K; a mismatch with the intercept is then
-    reported as the intercept's error, by ``margin_init``.)
+    (A one-value intercept belongs to a one-margin model and says nothing of K; a mask
+    whose K differs from the intercept's is then reported by ``margin_init``.)
     """
-    structured = (
-        isinstance(mask, ClassMask)
-        or hasattr(mask, "tocsr")
-        or (isinstance(mask, np.ndarray) and mask.ndim == 2)
-        and isinstance(mask, np.ndarray)
-    )
-    return ClassMask.coerce(mask, None if structured or intercept is None else intercept.size)
+    k = None if intercept is None or intercept.size < 2 else intercept.size
+    return ClassMask._read(mask, k)
+
+
+@dataclass
+class DatasetFields:
+    """Validated fields of a backend data set (see ``dataset_fields``)."""
+
+    label: np.ndarray | None
+    weight: np.ndarray | None
+    start: np.ndarray | None
+    mask: ClassMask | None
+    intercept: np.ndarray | None
+    n_rows: int
+
+    def attach(self, data: Any) -> Any:
+        """Record the mask and intercept on the backend's data set (see ``boostobj._carry``)."""
+        return attach(data, self.mask, self.intercept, self.n_rows)
 
 
 def dataset_fields(
     X: Any, y: Any, mask: Any, weight: Any, init_score: Any, dtype: Any, order: str
-) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-    """Validated ``(label, weight, start margins)`` of a backend data set.
+) -> DatasetFields:
+    """Validated label, weight, start margins, mask and intercept of a backend data set.
 
     Labels must be integer class indices, below K when K is known (from the mask or the
-    intercept) and valid in their own row; the start margins are ``margin_init``'s.
+    intercept) and valid in their own row; the start margins are ``margin_init``'s;
+    weights must stay finite in ``dtype`` (XGBoost reads them as float32).
     """
     n_rows = _inputs.n_rows_of(X)
     intercept = check_intercept(init_score)
@@ -272,5 +303,6 @@ def dataset_fields(
         label = _inputs.check_labels(y, n_rows, n_classes, name="y")
         if mask is not None:
             _inputs.check_labels_valid(label, mask, name="y")
-    weight = _inputs.check_sample_weight(weight, n_rows, name="weight")
-    return label, weight, margin_init(mask, intercept, n_rows, dtype, order)
+    weight = _inputs.check_sample_weight(weight, n_rows, name="weight", dtype=dtype)
+    start = margin_init(mask, intercept, n_rows, dtype, order)
+    return DatasetFields(label, weight, start, mask, intercept, n_rows)

@@ -8,12 +8,32 @@ import their backend lazily.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .predict import predict_margin
+
+
+def check_booster_params(params: dict, reserved: dict[str, tuple[str, ...]], backend: str) -> None:
+    """Refuse ``booster_params`` that would silently override what the estimator sets.
+
+    ``reserved`` maps each parameter the estimator owns to the backend's names for it
+    (aliases included, as the backend reads them) and is paired with what to use instead.
+    """
+    if not isinstance(params, dict):
+        raise TypeError(
+            f"booster_params: expected a dict of {backend} parameters; got {type(params).__name__}"
+        )
+    for owner, (aliases, instead) in reserved.items():
+        given = sorted(key for key in params if key in aliases)
+        if given:
+            raise ValueError(
+                f"booster_params: {given[0]!r} is {backend}'s {owner}, which the estimator sets itself; "
+                f"{instead}"
+            )
 
 
 @dataclass
@@ -39,6 +59,25 @@ class XGBoostBackend:
     """``xgboost.train`` with boostobj's data sets, objective and metric."""
 
     name = "xgboost"
+    #: booster_params the estimator owns: XGBoost's names for each, and what to use instead.
+    reserved = {
+        "objective": (("objective", "obj"), "choose it with loss= (and engine=)"),
+        "num_class": (("num_class",), "it is the number of classes_"),
+        "base_score": (("base_score",), "the estimator starts from its own intercept (intercept_)"),
+        "eval_metric": (("eval_metric", "disable_default_eval_metric"), "the masked log-loss is used"),
+        "number of rounds": (("n_estimators", "num_boost_round"), "set n_estimators"),
+        "thread count": (("nthread", "n_jobs"), "set n_jobs"),
+        "seed": (("seed", "random_state"), "set random_state"),
+        "learning rate": (("eta", "learning_rate"), "set learning_rate"),
+        "depth": (("max_depth",), "set max_depth"),
+        "min_child_weight": (("min_child_weight",), "set min_child_weight"),
+        "row subsampling": (("subsample",), "set subsample"),
+        "column subsampling": (("colsample_bytree",), "set colsample_bytree"),
+        "L2 penalty": (("lambda", "reg_lambda"), "set reg_lambda"),
+        "L1 penalty": (("alpha", "reg_alpha"), "set reg_alpha"),
+        "tree method": (("tree_method",), "set tree_method"),
+        "max_bin": (("max_bin",), "set max_bin"),
+    }
 
     @staticmethod
     def builtin_objective(multiclass: bool) -> str:
@@ -54,13 +93,17 @@ class XGBoostBackend:
         metric: Any,
         intercept: np.ndarray,
         early_stopping_rounds: int | None,
+        callbacks: list = (),
+        verbose: int = 0,
     ) -> Fitted:
         import xgboost
 
         from .xgb import xgboost_dmatrix
 
         def data(ds: DataSet) -> Any:
-            return xgboost_dmatrix(ds.X, ds.y, mask=ds.mask, weight=ds.weight, init_score=intercept)
+            return xgboost_dmatrix(
+                ds.X, ds.y, mask=ds.mask, weight=ds.weight, init_score=intercept, enable_categorical=True
+            )
 
         params = {**params, "disable_default_eval_metric": 1}
         obj = None
@@ -79,7 +122,8 @@ class XGBoostBackend:
             custom_metric=metric if watch else None,
             early_stopping_rounds=early_stopping_rounds,
             evals_result=result,
-            verbose_eval=False,
+            verbose_eval=verbose if watch and verbose else False,
+            callbacks=[*callbacks, *([_xgboost_progress(rounds, verbose)] if verbose and not watch else [])],
         )
         best = getattr(booster, "best_iteration", None) if early_stopping_rounds else None
         return Fitted(booster, result, best)
@@ -103,6 +147,61 @@ class LightGBMBackend:
     """``lightgbm.train`` with boostobj's data sets, objective and metric."""
 
     name = "lightgbm"
+    #: booster_params the estimator owns, with LightGBM's aliases (lightgbm.basic._ConfigAliases).
+    reserved = {
+        "objective": (("objective", "objective_type", "app", "application", "loss"), "choose it with loss="),
+        "num_class": (("num_class", "num_classes"), "it is the number of classes_"),
+        "metric": (("metric", "metrics", "metric_types"), "the masked log-loss is used"),
+        "number of rounds": (
+            (
+                "num_iterations",
+                "num_iteration",
+                "n_iter",
+                "num_tree",
+                "num_trees",
+                "num_round",
+                "num_rounds",
+                "nrounds",
+                "num_boost_round",
+                "n_estimators",
+                "max_iter",
+            ),
+            "set n_estimators",
+        ),
+        "early stopping": (
+            ("early_stopping_round", "early_stopping_rounds", "early_stopping", "n_iter_no_change"),
+            "set early_stopping_rounds",
+        ),
+        "thread count": (("num_threads", "num_thread", "nthread", "nthreads", "n_jobs"), "set n_jobs"),
+        "seed": (("seed", "random_seed", "random_state"), "set random_state"),
+        "initial score": (("init_score", "boost_from_average"), "the estimator starts from intercept_"),
+        "learning rate": (("learning_rate", "shrinkage_rate", "eta"), "set learning_rate"),
+        "number of leaves": (
+            ("num_leaves", "num_leaf", "max_leaves", "max_leaf", "max_leaf_nodes"),
+            "set num_leaves",
+        ),
+        "depth": (("max_depth",), "set max_depth"),
+        "leaf size": (
+            ("min_data_in_leaf", "min_data_per_leaf", "min_data", "min_child_samples", "min_samples_leaf"),
+            "set min_child_samples",
+        ),
+        "row subsampling": (
+            ("bagging_fraction", "sub_row", "subsample", "bagging"),
+            "set subsample",
+        ),
+        "row subsampling frequency": (("bagging_freq", "subsample_freq"), "set subsample_freq"),
+        "column subsampling": (
+            ("feature_fraction", "sub_feature", "colsample_bytree"),
+            "set colsample_bytree",
+        ),
+        "L1 penalty": (("lambda_l1", "reg_alpha", "l1_regularization"), "set reg_alpha"),
+        "L2 penalty": (("lambda_l2", "reg_lambda", "lambda", "l2_regularization"), "set reg_lambda"),
+        "boosting type": (
+            ("boosting", "boosting_type", "boost"),
+            "the masked estimators boost with 'gbdt' (LightGBM's random forest mode 'rf' averages trees "
+            "and refuses custom objectives); for DART use lightgbm.train with lightgbm_objective()",
+        ),
+    }
 
     @staticmethod
     def builtin_objective(multiclass: bool) -> str:
@@ -118,6 +217,8 @@ class LightGBMBackend:
         metric: Any,
         intercept: np.ndarray,
         early_stopping_rounds: int | None,
+        callbacks: list = (),
+        verbose: int = 0,
     ) -> Fitted:
         import lightgbm
 
@@ -134,10 +235,14 @@ class LightGBMBackend:
             for ds in evals
         ]
         result: dict = {}
-        callbacks = [lightgbm.record_evaluation(result)]
+        callbacks = [lightgbm.record_evaluation(result), *callbacks]
         if early_stopping_rounds:
             callbacks.append(
                 lightgbm.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)
+            )
+        if verbose:
+            callbacks.append(
+                lightgbm.log_evaluation(verbose) if valid else _lightgbm_progress(rounds, verbose)
             )
         booster = lightgbm.train(
             params,
@@ -162,3 +267,37 @@ class LightGBMBackend:
     def feature_importances(booster: Any, n_features: int) -> np.ndarray:
         gains = np.asarray(booster.feature_importance(importance_type="gain"), dtype=np.float64)
         return gains / gains.sum() if gains.sum() > 0 else gains
+
+
+# ---------------------------------------------------------------------- progress
+def _progress_line(done: int, rounds: int, started: float) -> str:
+    return f"[boostobj] round {done}/{rounds}, {time.perf_counter() - started:.1f} s"
+
+
+def _xgboost_progress(rounds: int, period: int) -> Any:
+    """An XGBoost callback printing the round and the elapsed time every ``period`` rounds."""
+    import xgboost
+
+    class Progress(xgboost.callback.TrainingCallback):
+        def before_training(self, model: Any) -> Any:
+            self.started = time.perf_counter()
+            return model
+
+        def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+            if (epoch + 1) % period == 0 or epoch + 1 == rounds:
+                print(_progress_line(epoch + 1, rounds, self.started), flush=True)
+            return False
+
+    return Progress()
+
+
+def _lightgbm_progress(rounds: int, period: int) -> Any:
+    """A LightGBM callback printing the round and the elapsed time every ``period`` rounds."""
+    started = time.perf_counter()
+
+    def progress(env: Any) -> None:
+        done = env.iteration + 1
+        if done % period == 0 or done == env.end_iteration:
+            print(_progress_line(done, rounds, started), flush=True)
+
+    return progress

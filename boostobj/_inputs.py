@@ -21,6 +21,9 @@ from .masks import ClassMask
 _NO_INDPTR = np.zeros(1, dtype=np.int64)
 _NO_INDICES = np.zeros(0, dtype=np.int32)
 _FLOATS = (np.float32, np.float64)
+#: Effective weights must stay below the outputs' largest float over this: the gradient
+#: and Hessian of a loss are at most a few times the weight.
+WEIGHT_HEADROOM = 16.0
 
 
 def check_raw_prediction(raw: Any, *, multiclass: bool, name: str = "raw_prediction") -> np.ndarray:
@@ -119,13 +122,17 @@ def n_rows_of(X: Any) -> int:
         raise TypeError(f"X: expected a 2-D feature matrix, got {type(X).__name__}") from None
 
 
-def check_sample_weight(sample_weight: Any, n_rows: int, name: str = "sample_weight") -> np.ndarray | None:
-    """``None`` or a float64 array of shape (n_rows,) of finite, non-negative weights."""
+def check_sample_weight(
+    sample_weight: Any, n_rows: int, name: str = "sample_weight", dtype: Any = np.float64
+) -> np.ndarray | None:
+    """``None`` or a float64 array of shape (n_rows,) of finite, non-negative weights.
+
+    ``dtype``: the precision the backend will read them in (float32 for XGBoost); the
+    weights must stay finite in it.
+    """
     if sample_weight is None:
         return None
     arr = np.asarray(sample_weight)
-    if arr.size == 0 and n_rows != 0:  # a backend's "no weights"
-        return None
     if arr.dtype.kind not in "iufb":
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
     arr = arr.astype(np.float64).reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr.astype(np.float64)
@@ -135,6 +142,14 @@ def check_sample_weight(sample_weight: Any, n_rows: int, name: str = "sample_wei
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{name}: weights must be finite and >= 0; row {row} has {arr[row].item()!r}")
+    limit = float(np.finfo(dtype).max) / WEIGHT_HEADROOM
+    if arr.size and arr.max() > limit:
+        row = int(np.argmax(arr))
+        raise ValueError(
+            f"{name}: row {row} has {arr[row].item()!r}; in {np.dtype(dtype).name} (the precision the "
+            f"backend reads weights in) the gradients overflow for weights above {limit:g}; scale the "
+            f"weights down"
+        )
     return arr
 
 
@@ -346,12 +361,29 @@ def raise_for_status(status: int, row: int, batch: MulticlassBatch | None = None
     raise RuntimeError(f"kernel failed with status {status} at row {row}")  # pragma: no cover
 
 
-def outputs(gradient_out: Any, hessian_out: Any, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Caller-supplied (validated, distinct) or new output arrays of ``raw``'s shape and order."""
+def outputs(
+    gradient_out: Any, hessian_out: Any, raw: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Caller-supplied (validated, distinct) or new output arrays of ``raw``'s shape and order.
+
+    ``weight``: the call's effective per-row weights (sample times class weight), which
+    scale the gradient and Hessian; they must leave room in the outputs' precision
+    (float32 for the backends: XGBoost and LightGBM would train on an overflowed inf).
+    """
     grad = new_like(raw) if gradient_out is None else check_out(gradient_out, raw.shape, "gradient_out")
     hess = new_like(raw) if hessian_out is None else check_out(hessian_out, raw.shape, "hessian_out")
     if np.shares_memory(grad, hess):
         raise ValueError("gradient_out, hessian_out: must be distinct arrays; they share memory")
+    if weight is not None and weight.size:
+        dtype = np.float32 if np.float32 in (grad.dtype, hess.dtype) else np.float64
+        limit = float(np.finfo(dtype).max) / WEIGHT_HEADROOM
+        if weight.max() > limit:
+            row = int(np.argmax(weight))
+            raise ValueError(
+                f"sample_weight: the weight of row {row} (sample weight times class weight) is "
+                f"{float(weight[row]):g}; gradients and Hessians in {np.dtype(dtype).name} overflow "
+                f"for weights above {limit:g}; scale the weights down"
+            )
     return grad, hess
 
 

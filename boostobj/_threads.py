@@ -15,10 +15,15 @@ LightGBM's up.
 Kernels release the GIL, so rows are split into contiguous chunks run by plain Python
 threads: no numba threading layer, no second OpenMP runtime, and ``fork()`` after a call
 stays safe (the pool is forgotten in the child and re-created on demand).
+
+Every thread count boostobj accepts (``set_num_threads``, ``BOOSTOBJ_NUM_THREADS``, the
+estimators' ``n_jobs``, ``boostobj bench --threads``) is at most :data:`MAX_THREADS`; see
+:func:`check_thread_count` for why.
 """
 
 from __future__ import annotations
 
+import numbers
 import os
 import threading
 from collections.abc import Callable
@@ -29,6 +34,38 @@ import numpy as np
 
 #: Below this many (row, class) entries per thread, a call runs on one thread.
 MIN_ENTRIES_PER_THREAD = 1 << 17
+
+#: The largest thread count boostobj accepts: 1024, or the number of logical CPUs where
+#: that is more (a count the hardware has is never refused).
+#:
+#: Why a cap at all: LightGBM uses ``num_threads`` as given (``OMP_SET_NUM_THREADS``,
+#: then ``omp parallel num_threads(OMP_NUM_THREADS())``), and GNU OpenMP (libgomp)
+#: starts a team of N threads by first reserving ``N * sizeof(gomp_thread_start_data)``
+#: = N * 128 bytes on the *calling* thread's stack (``gomp_alloca`` in
+#: ``gomp_team_start``), then calling ``pthread_create`` N - 1 times and ending the
+#: process (``gomp_fatal``, exit code 1) when one fails. Measured on Linux, GCC 12
+#: libgomp, LightGBM 4.7 (``lgb.train`` and ``Booster.predict`` alike):
+#:
+#: * segfault once N * 128 B exceeds the caller's stack: from ~65,400 threads on the
+#:   8 MiB main thread, ~8,000 on a thread with a 1 MiB stack, ~2,000 with 256 KiB;
+#: * "libgomp: Thread creation failed", exit 1, from ~33,000 threads (each thread
+#:   costs two memory mappings, ``vm.max_map_count`` is 65,530 by default; the
+#:   per-user process limit ``ulimit -u`` counts them too);
+#: * well before either, per-thread buffers: LightGBM's predictor keeps one buffer
+#:   of (number of features) doubles per thread (``predict_buf_``), +640 MB for 4,000
+#:   threads and 20,000 features; and every parallel region wakes every thread, so
+#:   1,000 threads on 2 cores made a small training 5x slower, 5,000 threads 30x,
+#:   10,000 did not finish 2 rounds in 2 minutes.
+#:
+#: XGBoost (3.2) lowers ``nthread`` itself to min(cores, ``omp_get_max_threads()``,
+#: the thread limit, the cgroup CPU quota) and so never crashes; the same cap still
+#: applies to it, so that ``n_jobs`` means the same for both estimators.
+#:
+#: 1024 covers the largest common servers (2 sockets x 192 cores x 2 hyper-threads =
+#: 768 logical CPUs), and its 128 KiB of libgomp stack leaves room on any thread with
+#: a 256 KiB stack or more, and is 32x below the thread-creation failure and 64x below
+#: the segfault on the main thread.
+MAX_THREADS = max(1024, os.cpu_count() or 1)
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -42,6 +79,55 @@ def _available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def check_thread_count(value: Any, name: str, *, allow_default: bool = True) -> int | None:
+    """Check a thread count bound for the backends; return it as a Python int (or None).
+
+    Parameters
+    ----------
+    value : None or int
+        ``None``, ``-1`` or ``0``: the backend's default, which is what both backends
+        make of any count <= 0 (XGBoost ``nthread``: min(cores, ``OMP_NUM_THREADS``);
+        LightGBM ``num_threads``: ``OMP_NUM_THREADS`` or every core). Returned
+        unchanged. Other negative counts are refused: scikit-learn's ``n_jobs=-2``
+        ("all cores but one") would silently mean all cores to the backends.
+        ``1 .. MAX_THREADS``: that many threads.
+    name : str
+        The argument, for the message.
+    allow_default : bool, default=True
+        False: only ``1 .. MAX_THREADS`` (e.g. for boostobj's own kernel threads).
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not an integer (a bool, a float, a string).
+    ValueError
+        ``value`` is out of range: above :data:`MAX_THREADS` LightGBM's OpenMP runtime
+        ends the process (see :data:`MAX_THREADS`).
+    """
+    if allow_default:
+        expected = f"None, -1 or 0 (the backend's default) or an integer 1..{MAX_THREADS}"
+    else:
+        expected = f"an integer 1..{MAX_THREADS}"
+    if value is None and allow_default:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected {expected}; got {value!r}")
+    value = int(value)
+    low = -1 if allow_default else 1
+    if not low <= value <= MAX_THREADS:
+        if value > MAX_THREADS:
+            why = " (far larger thread counts crash LightGBM)"
+        elif allow_default:  # scikit-learn's n_jobs=-2
+            why = (
+                " (joblib's -2, 'all cores but one', is not supported: the backends read any count <= 0 as "
+                "their default)"
+            )
+        else:
+            why = ""
+        raise ValueError(f"{name}: expected {expected}{why}; got {value!r}")
+    return value
+
+
 def _parse_env() -> int:
     for name in ("BOOSTOBJ_NUM_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(name)
@@ -53,6 +139,10 @@ def _parse_env() -> int:
             raise ValueError(f"{name} must be a positive integer; got {value!r}") from None
         if n < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        if n > MAX_THREADS:
+            if name == "BOOSTOBJ_NUM_THREADS":
+                raise ValueError(f"{name} must be at most MAX_THREADS = {MAX_THREADS}; got {value!r}")
+            n = MAX_THREADS  # another library's setting: only boostobj's own default is capped
         return n
     return _available_cores()
 
@@ -63,11 +153,17 @@ _num_threads = _parse_env()
 def set_num_threads(n: int) -> None:
     """Set how many threads boostobj's kernels may use (see ``boostobj._threads``).
 
-    Default: ``OMP_NUM_THREADS`` if set, else every available core.
+    Default: ``OMP_NUM_THREADS`` if set (at most ``MAX_THREADS``), else every available core.
+    At most :data:`MAX_THREADS`: the kernels never start more threads than the data has
+    chunks of ``MIN_ENTRIES_PER_THREAD`` entries, so a larger count would not crash, but
+    ``boostobj bench`` hands the same count to the backends, and a pool of thousands of
+    threads on a few cores is only overhead.
     """
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n: expected a positive integer number of threads; got {n!r}")
+    if n > MAX_THREADS:
+        raise ValueError(f"n: expected at most MAX_THREADS = {MAX_THREADS} threads; got {n!r}")
     _num_threads = int(n)
 
 

@@ -11,8 +11,10 @@ lightgbm_objective())`` fitted with ``init_score=start_margins(...)``.
 Only ``import boostobj.dask`` imports Dask (the optional extra ``boostobj[dask]``);
 ``import boostobj`` never does.
 
-Masks are Dask arrays or DataFrames of shape (n, K) holding booleans (or 0/1), one row
-per row of ``X`` (rechunked to ``X``'s partitions if needed). A Dask array that already
+Masks are Dask arrays or DataFrames of shape (n, K) holding booleans, one row per row of
+``X`` (rechunked to ``X``'s partitions if needed), each partition read by the mask grammar
+of :meth:`boostobj.ClassMask.coerce` (a DataFrame's columns are matched to the classes by
+label; float 0/1 is a dense mask; integer 0/1 reads two ways and is an error). A Dask array that already
 holds an offset is not accepted as such: a float array of 0/1 and an offset of 0/-1e30
 cannot be told apart in a partition of all zeros; pass ``offset > -1e29`` instead.
 """
@@ -30,6 +32,7 @@ from distributed import Client, wait
 
 from . import _inputs
 from ._adapters import check_intercept, margin_init
+from ._maskgrammar import column_order
 from .masks import ClassMask
 from .predict import _backend_of, _n_outputs
 from .predict import predict_proba as _local_predict_proba
@@ -60,7 +63,8 @@ def start_margins(
     X : dask.array.Array or dask.dataframe.DataFrame of shape (n, n_features)
         Only its partitioning (rows per partition) is used.
     mask : dask.array.Array or dask.dataframe.DataFrame of shape (n, K), optional
-        Booleans (or 0/1): True marks a valid class. ``None``: all classes valid.
+        Booleans, True on valid classes (a DataFrame's columns are matched to the classes
+        by label, as :meth:`boostobj.ClassMask.coerce` reads them). ``None``: all classes valid.
     y : dask.array.Array or dask.dataframe.Series of shape (n,), optional
         Labels, checked to be integer class indices valid in their row (they are only
         read, for the check: pass them to the backend yourself).
@@ -129,7 +133,7 @@ def dask_dmatrix(
     X : dask.array.Array (chunked by rows only) or dask.dataframe.DataFrame, (n, n_features)
     y : dask.array.Array or dask.dataframe.Series of shape (n,), optional
     mask : dask.array.Array or dask.dataframe.DataFrame of shape (n, K), optional
-        Booleans (or 0/1), True on valid classes; ``None``: all classes.
+        Booleans, True on valid classes (see the module docstring); ``None``: all classes.
     weight : dask.array.Array or dask.dataframe.Series of shape (n,), optional
         Finite, non-negative sample weights.
     init_score : array-like of shape (K,), optional
@@ -231,26 +235,17 @@ def _where(i: int, chunks: tuple[int, ...]) -> str:
     return f"partition {i} (rows {first}..{first + chunks[i] - 1})"
 
 
-def _located(error: ValueError, where: str) -> ValueError:
+def _located(error: Exception, where: str) -> Exception:
     """The error of one partition, saying which (its row numbers count from the partition's start)."""
-    return ValueError(f"{error} [in {where}; row numbers count from its first row]")
+    return type(error)(f"{error} [in {where}; row numbers count from its first row]")
 
 
 def _block_mask(block: Any, n_classes: int, where: str) -> ClassMask:
-    """One partition of a mask as a ``ClassMask`` of ``n_classes`` classes."""
-    if hasattr(block, "isna"):  # a pandas partition: nullable dtypes ("boolean", "Int64") included
-        if np.asarray(block.isna()).any():
-            raise ValueError(f"mask: missing values in {where}; every entry must be True/False (or 1/0)")
-        plain = all(str(d) == "bool" for d in np.atleast_1d(block.dtypes))
-        arr = block.to_numpy() if plain else block.to_numpy(dtype=np.float64)
-    else:
-        arr = np.asarray(block)
-    if arr.ndim != 2 or arr.shape[1] != n_classes:
-        width = arr.shape[1] if arr.ndim == 2 else f"shape {arr.shape}"
-        raise ValueError(f"mask: expected {n_classes} columns (one per class); {where} has {width}")
+    """One partition of a mask as a ``ClassMask`` of ``n_classes`` classes, read by the mask
+    grammar (``ClassMask.coerce``: booleans; a DataFrame's columns matched to the classes)."""
     try:
-        return ClassMask.from_dense(arr)
-    except ValueError as error:
+        return ClassMask.coerce(block, n_classes)
+    except (TypeError, ValueError) as error:
         raise _located(error, where) from None
 
 
@@ -285,7 +280,7 @@ def _label_block(y: Any, mask: Any, n_classes: int | None, where: str) -> np.nda
 def _weight_block(weight: Any, where: str) -> np.ndarray:
     arr = np.asarray(weight)
     try:
-        return _inputs.check_sample_weight(arr, arr.shape[0], name="weight")
+        return _inputs.check_sample_weight(arr, arr.shape[0], name="weight", dtype=np.float32)
     except ValueError as error:
         raise _located(error, where) from None
 
@@ -358,6 +353,11 @@ def _parts(obj: Any, chunks: tuple[int, ...], name: str) -> list[Any]:
     """The row partitions of ``obj`` as delayed objects aligned with ``chunks``."""
     if obj is None:
         return [None] * len(chunks)
+    if isinstance(obj, dd.DataFrame) and name == "mask":
+        # columns are classes, matched by label (as ClassMask.coerce reads a partition); put them
+        # in class order now, since a repartitioned frame below becomes a label-less array
+        columns = list(obj.columns)
+        obj = obj[[columns[j] for j in column_order(columns, None)]]
     if isinstance(obj, (dd.DataFrame, dd.Series)):
         own = _row_chunks(obj, name)
         if own == chunks:

@@ -89,7 +89,7 @@ class FocalLoss(Loss):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian diagonal, each of shape (n, K); see :class:`SoftmaxLoss`."""
         batch = _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.alpha)
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw)
+        grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
         batch.run(
             _fk.focal_grad_hess,
             batch.raw,
@@ -186,7 +186,7 @@ class BinaryFocalLoss(Loss):
         raw, y, w = _inputs.binary_batch(
             y_true, raw_prediction, sample_weight, mask, self._class_weight(), name="alpha"
         )
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, raw)
+        grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, w)
         _inputs.run_binary(
             _fk.binary_focal_grad_hess,
             raw,

@@ -54,13 +54,13 @@ class LightGBMObjective(BoundObjective):
 
     def __call__(self, preds: Any, train_data: Any, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
         if hasattr(train_data, "get_label"):  # lightgbm.train: (preds, train_data)
-            y, raw, weight = train_data.get_label(), preds, train_data.get_weight()
+            y, raw, weight, data = train_data.get_label(), preds, train_data.get_weight(), train_data
         else:  # scikit-learn API: (y_true, y_pred, weight)
-            y, raw = preds, train_data
+            y, raw, data = preds, train_data, None
         raw = np.asarray(raw)
         grad = np.empty(raw.shape, dtype=np.float32, order="F")
         hess = np.empty(raw.shape, dtype=np.float32, order="F")
-        return self._gradient_hessian(y, raw, weight, gradient_out=grad, hessian_out=hess)
+        return self._gradient_hessian(y, raw, weight, data, gradient_out=grad, hessian_out=hess)
 
 
 class LightGBMMetric(BoundMetric):
@@ -92,7 +92,9 @@ class LightGBMMetric(BoundMetric):
     ) -> tuple[str, float, bool]:
         if hasattr(eval_data, "get_label"):
             start = eval_data.get_init_score()
-            name, value = self._evaluate(eval_data.get_label(), preds, eval_data.get_weight(), start)
+            name, value = self._evaluate(
+                eval_data.get_label(), preds, eval_data.get_weight(), start, eval_data
+            )
         else:
             name, value = self._evaluate(preds, eval_data, weight)
         return name, value, False
@@ -132,5 +134,8 @@ def lightgbm_dataset(
     """
     import lightgbm
 
-    label, weight, start = dataset_fields(X, y, mask, weight, init_score, np.float64, "F")
-    return lightgbm.Dataset(X, label=label, weight=weight, init_score=start, **dataset_kwargs)
+    fields = dataset_fields(X, y, mask, weight, init_score, np.float64, "F")
+    dataset = lightgbm.Dataset(
+        X, label=fields.label, weight=fields.weight, init_score=fields.start, **dataset_kwargs
+    )
+    return fields.attach(dataset)

@@ -196,7 +196,7 @@ class SoftmaxLoss(Loss):
             valid class.
         """
         batch = self._batch(y_true, raw_prediction, sample_weight, mask)
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw)
+        grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
         scale, floor = self._hessian_scale_floor(batch.n_classes)
         batch.run(
             _mk.softmax_grad_hess,
@@ -333,7 +333,7 @@ class BinaryLogLoss(Loss):
         raw, y, w = _inputs.binary_batch(
             y_true, raw_prediction, sample_weight, mask, self.class_weight, self.pos_weight
         )
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, raw)
+        grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, w)
         floor = 1e-16 if self.hessian_floor is None else float(self.hessian_floor)
         _inputs.run_binary(_bk.logloss_grad_hess, raw, y, w, floor, grad, hess)
         return grad, hess

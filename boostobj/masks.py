@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _maskgrammar as _grammar
 from ._kernels.softmax import INVALID_BELOW, INVALID_OFFSET
 from ._params import ParamsMixin
 
@@ -140,7 +141,9 @@ class ClassMask:
                 raise TypeError(
                     f"mask: expected a sequence of per-row class-index lists, got {type(lists).__name__}"
                 )
-            rows = list(lists)
+            if hasattr(lists, "to_pylist") or type(lists).__module__.split(".")[0] == "polars":
+                lists = lists.to_pylist() if hasattr(lists, "to_pylist") else lists.to_list()
+            rows = [sorted(row) if isinstance(row, (set, frozenset)) else row for row in lists]
             counts = np.empty(len(rows), dtype=np.int64)
             for i, row in enumerate(rows):
                 if (
@@ -162,6 +165,11 @@ class ClassMask:
                 f"mask: class indices must be integers, got dtype {flat.dtype} "
                 f"(e.g. {flat.ravel()[:3].tolist()})"
             )
+        return cls._from_flat(flat, counts, n_classes)
+
+    @classmethod
+    def _from_flat(cls, flat: np.ndarray, counts: np.ndarray, n_classes: int) -> ClassMask:
+        """From integer indices ``flat`` in rows of ``counts`` (any order, duplicates allowed)."""
         _check_rows_nonempty(counts)
         _check_index_range(flat, counts, n_classes)
         flat = flat.astype(np.int64, copy=False)
@@ -187,6 +195,19 @@ class ClassMask:
         ValueError
             If it is not 2-D, holds values other than 0/1, or a row has no valid class.
         """
+        frame = _grammar._frame_columns(dense)
+        if frame is not None:  # a DataFrame's columns are the classes 0..K-1, matched by label
+            dense = _grammar._read_frame(*frame, None, None).values
+        dense = cls._check_dense(dense)
+        _check_n_classes(dense.shape[1])
+        counts = np.count_nonzero(dense, axis=1).astype(np.int64)
+        _check_rows_nonempty(counts)
+        _, cols = np.nonzero(dense)
+        return cls._trusted(_indptr(counts), cols, dense.shape[1])
+
+    @staticmethod
+    def _check_dense(dense: Any) -> np.ndarray:
+        """A dense 2-D boolean or 0/1 mask as a boolean array (errors for anything else)."""
         dense = np.asarray(dense)
         if dense.ndim != 2:
             raise ValueError(f"mask: a dense mask must be 2-D (n_rows, n_classes); got shape {dense.shape}")
@@ -206,11 +227,7 @@ class ClassMask:
                     f"at row {row}, class {col}{hint}"
                 )
             dense = dense == 1
-        _check_n_classes(dense.shape[1])
-        counts = np.count_nonzero(dense, axis=1).astype(np.int64)
-        _check_rows_nonempty(counts)
-        _, cols = np.nonzero(dense)
-        return cls._trusted(_indptr(counts), cols, dense.shape[1])
+        return dense
 
     @classmethod
     def from_csr(cls, matrix: Any) -> ClassMask:
@@ -277,34 +294,103 @@ class ClassMask:
         return cls.from_dense(raw > INVALID_BELOW)
 
     @classmethod
-    def coerce(cls, mask: Any, n_classes: int | None = None) -> ClassMask:
-        """Any supported mask format as a ``ClassMask`` (a ``ClassMask`` is returned as is).
+    def coerce(cls, mask: Any, n_classes: int | None = None, *, classes: Any = None) -> ClassMask:
+        """Read a mask in any supported container, by one grammar (a ``ClassMask`` is returned as is).
 
-        A ``ClassMask``; a scipy sparse matrix; a 2-D ndarray, read as a dense boolean
-        or 0/1 mask; or per-row lists of class indices (which need ``n_classes``; for a
-        2-D array of indices call :meth:`from_lists`).
+        The kind of the values decides the reading, never the nesting:
+
+        * a scipy sparse ``(n_rows, n_classes)`` matrix: True or positive entries are valid;
+        * a DataFrame (pandas, polars, pyarrow ``Table``): one boolean (or 0/1) column per
+          class, matched to the classes by column label, in any order;
+        * booleans in any other container (NumPy, nested lists, lists of arrays, object
+          arrays): a dense ``(n_rows, n_classes)`` mask;
+        * integers: each row lists its valid classes (indices ``0..K-1``, or labels of
+          ``classes``), ragged, in any order;
+        * floats: a dense 0/1 mask (unless ``classes`` are floats: then labels);
+        * strings and other values: labels of ``classes``.
+
+        Errors, never a guess: booleans mixed with numbers, missing values, 1-D data, and
+        integer rows that fit both readings (``K`` values per row, all 0 or 1).
+
+        Parameters
+        ----------
+        mask : ClassMask or any container above
+        n_classes : int, optional
+            ``K``; needed for per-row class indices, checked for every other form.
+        classes : array-like of shape (K,), optional
+            Class labels (e.g. an estimator's ``classes_``): per-row values and DataFrame
+            columns name these labels. Implies ``n_classes = len(classes)``.
+
+        Examples
+        --------
+        >>> dense = ClassMask.coerce([[True, False, True], [False, True, False]])
+        >>> dense == ClassMask.coerce([[0, 2], [1]], 3)
+        True
+        >>> ClassMask.coerce([["b"], ["a", "c"]], classes=["a", "b", "c"]).to_dense().astype(int)
+        array([[0, 1, 0],
+               [1, 0, 1]])
         """
-        if isinstance(mask, ClassMask):
-            out = mask
-        elif isinstance(mask, (str, bytes)) or not hasattr(mask, "__len__"):
-            raise TypeError(
-                f"mask: expected a ClassMask, a dense boolean array, a scipy sparse matrix or "
-                f"per-row lists of class indices; got {type(mask).__name__}"
-            )
-        elif hasattr(mask, "tocsr"):
-            out = cls.from_csr(mask)
-        elif isinstance(mask, np.ndarray) and mask.ndim == 2:
-            out = cls.from_dense(mask)
-        else:
-            if n_classes is None:
-                raise ValueError(
-                    "mask: per-row lists of class indices need n_classes; pass "
-                    "ClassMask.from_lists(lists, n_classes) or a dense boolean array"
-                )
-            out = cls.from_lists(mask, n_classes)
+        n_classes, labels = _classes_of(n_classes, classes)
+        out = cls._read(mask, n_classes, labels)
         if n_classes is not None and out.n_classes != n_classes:
-            raise ValueError(f"mask: expected {n_classes} classes, got a mask of {out.n_classes}")
+            named = "" if labels is None else f" (classes {labels.tolist()[:10]})"
+            raise ValueError(f"mask: expected {n_classes} classes{named}, got a mask of {out.n_classes}")
         return out
+
+    @classmethod
+    def from_invalid(cls, invalid: Any, n_classes: int | None = None, *, classes: Any = None) -> ClassMask:
+        """From each row's *invalid* classes (e.g. a transition model's ``invalid_transitions``).
+
+        ``invalid`` is read by the grammar of :meth:`coerce` (per-row lists of class
+        indices or labels, which may be empty; or a dense boolean array, True on invalid
+        classes); every class not listed is valid.
+
+        Raises
+        ------
+        ValueError
+            If a row lists every class as invalid.
+
+        Examples
+        --------
+        >>> ClassMask.from_invalid([[1], [], [0, 2]], 3).to_dense().astype(int)
+        array([[1, 0, 1],
+               [1, 1, 1],
+               [0, 1, 0]])
+        """
+        n_classes, labels = _classes_of(n_classes, classes)
+        if isinstance(invalid, ClassMask):
+            if n_classes is not None and invalid.n_classes != n_classes:
+                raise ValueError(f"mask: expected {n_classes} classes, got a mask of {invalid.n_classes}")
+            return cls.from_dense(~invalid.to_dense())
+        reading = _grammar.read(invalid, n_classes, labels)
+        if isinstance(reading, _grammar.Sparse):
+            invalid_dense = _dense_of_sparse(reading.matrix)
+        elif isinstance(reading, _grammar.Dense):
+            invalid_dense = cls._check_dense(reading.values)
+        else:
+            k = reading.n_classes
+            _check_index_range(reading.indices, reading.counts, k)
+            invalid_dense = np.zeros((reading.counts.size, k), dtype=bool)
+            invalid_dense[np.repeat(np.arange(reading.counts.size), reading.counts), reading.indices] = True
+        if n_classes is not None and invalid_dense.shape[1] != n_classes:
+            raise ValueError(f"mask: expected {n_classes} classes, got a mask of {invalid_dense.shape[1]}")
+        return cls.from_dense(~invalid_dense)
+
+    @classmethod
+    def _read(cls, mask: Any, n_classes: int | None = None, labels: np.ndarray | None = None) -> ClassMask:
+        """:meth:`coerce` without its final check of K: ``n_classes`` only serves readings
+        that need it (class indices), so a caller can report a mismatch in its own terms."""
+        if isinstance(mask, ClassMask):
+            return mask
+        return cls._from_reading(_grammar.read(mask, n_classes, labels))
+
+    @classmethod
+    def _from_reading(cls, reading: Any) -> ClassMask:
+        if isinstance(reading, _grammar.Sparse):
+            return cls.from_csr(reading.matrix)
+        if isinstance(reading, _grammar.Dense):
+            return cls.from_dense(reading.values)
+        return cls._from_flat(reading.indices, reading.counts, reading.n_classes)
 
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
@@ -458,10 +544,17 @@ class TransitionMask(ParamsMixin):
     Parameters
     ----------
     column : int or str
-        Position of the state column (or its name, for a pandas DataFrame ``X``).
-    allowed : array-like of shape (n_states, n_classes), ClassMask, or sparse
-        ``allowed[s, j]`` is True when class ``j`` (in the estimator's ``classes_``
-        order) may follow state ``s``. States are integers ``0 <= s < n_states``.
+        Position of the state column (or its name, for a pandas or polars DataFrame ``X``).
+    allowed : mask-like, one row per state
+        ``allowed[s]`` is the set of classes that may follow state ``s``, read by
+        :meth:`ClassMask.coerce`: a boolean ``(n_states, n_classes)`` table (True when
+        class ``j``, in the estimator's ``classes_`` order, may follow), a ``ClassMask``, a
+        sparse matrix, or per-state lists of class indices (which need ``n_classes``).
+    n_classes : int, optional
+        Number of classes, for ``allowed`` given as per-state lists of class indices.
+    states : sequence, optional
+        The state labels, in the order of the rows of ``allowed`` (strings, categories,
+        any values). Default: the states are the integers ``0 <= s < n_states``.
 
     Examples
     --------
@@ -470,46 +563,122 @@ class TransitionMask(ParamsMixin):
     >>> rule(np.array([[1.0, 5.2], [0.0, 1.1]])).to_dense().astype(int)
     array([[0, 1, 1],
            [1, 1, 0]])
+    >>> import pandas as pd
+    >>> rule = TransitionMask("state", [[0, 1], [1, 2]], n_classes=3, states=["idle", "busy"])
+    >>> rule(pd.DataFrame({"state": ["busy", "idle"]})).to_dense().astype(int)
+    array([[0, 1, 1],
+           [1, 1, 0]])
     """
 
-    def __init__(self, column: int | str, allowed: Any) -> None:
+    def __init__(
+        self, column: int | str, allowed: Any, n_classes: int | None = None, states: Any = None
+    ) -> None:
         if not isinstance(column, (int, np.integer, str)) or isinstance(column, bool):
             raise TypeError(f"column: expected a column position or name; got {column!r}")
         self.column = column
         self.allowed = allowed
-        self._table = ClassMask.coerce(allowed)
-
-    @property
-    def n_classes(self) -> int:
-        """Number of classes of the masks this rule makes."""
-        return self._table.n_classes
+        try:
+            self._table = ClassMask.coerce(allowed, n_classes)
+        except (TypeError, ValueError) as error:
+            text = str(error)
+            raise type(error)(f"allowed: {text[6:]}" if text.startswith("mask: ") else text) from None
+        #: Number of classes of the masks this rule makes.
+        self.n_classes = self._table.n_classes if n_classes is None else n_classes
+        self.states = states
+        self._states = None
+        if states is not None:
+            labels = np.asarray(states, dtype=object)
+            if (
+                labels.ndim != 1
+                or len(set(labels.tolist())) != labels.size
+                or labels.size != len(self._table)
+            ):
+                raise ValueError(
+                    f"states: expected {len(self._table)} distinct labels, one per row of allowed; "
+                    f"got {states!r}"
+                )
+            self._states = {label: i for i, label in enumerate(labels.tolist())}
 
     def __call__(self, X: Any) -> ClassMask:
-        """The mask of the rows of ``X``: ``allowed[X[:, column]]``."""
+        """The mask of the rows of ``X``: ``allowed[state of each row]``."""
+        values = self._state_column(X)
+        if self._states is not None:
+            positions = np.empty(values.size, dtype=np.int64)
+            for row, value in enumerate(values.tolist()):
+                at = self._states.get(value)
+                if at is None:
+                    raise ValueError(
+                        f"X: row {row} has state {value!r} in column {self.column!r}, which is not one of "
+                        f"states ({list(self._states)[:10]})"
+                    )
+                positions[row] = at
+            return self._table.take(positions)
+        n_states = len(self._table)
+        if values.dtype.kind not in "iuf":
+            raise TypeError(
+                f"X: the state column {self.column!r} must hold integer states (or give states=[...] to "
+                f"name them); got dtype {values.dtype}"
+            )
+        bad = ~np.isfinite(values) | (values != np.round(values)) | (values < 0) | (values >= n_states)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"X: row {row} has state {values[row].item()!r} in column {self.column!r}; expected an "
+                f"integer 0 <= state < {n_states} (the rows of allowed)"
+            )
+        return self._table.take(values.astype(np.int64))
+
+    def _state_column(self, X: Any) -> np.ndarray:
+        """The state column of ``X`` as a 1-D array (categorical columns as their values)."""
         if isinstance(self.column, str):
             if not hasattr(X, "columns"):
                 raise TypeError(
                     f"column: a column name ({self.column!r}) needs a DataFrame X; got {type(X).__name__}"
                 )
-            states = np.asarray(X[self.column])
+            if self.column not in list(X.columns):
+                raise ValueError(f"column: X has no column {self.column!r}")
+            column = X[self.column]
+        elif hasattr(X, "iloc"):
+            column = X.iloc[:, self._position(X.shape[1])]
+        elif type(X).__module__.split(".")[0] == "polars":
+            column = X.to_series(self._position(X.width))
+        elif hasattr(X, "tocsc"):
+            column = X.tocsc()[:, [self._position(X.shape[1])]].toarray()
         else:
-            states = np.asarray(X[:, self.column] if not hasattr(X, "iloc") else X.iloc[:, self.column])
-            if hasattr(states, "toarray"):
-                states = states.toarray()
-        states = np.asarray(states).reshape(-1)
-        n_states = len(self._table)
-        if states.dtype.kind not in "iuf":
-            raise TypeError(
-                f"X: the state column {self.column!r} must hold integer states; got dtype {states.dtype}"
-            )
-        bad = ~np.isfinite(states) | (states != np.round(states)) | (states < 0) | (states >= n_states)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"X: row {row} has state {states[row].item()!r} in column {self.column!r}; expected an "
-                f"integer 0 <= state < {n_states} (the rows of allowed)"
-            )
-        return self._table.take(states.astype(np.int64))
+            X = np.asarray(X) if not isinstance(X, np.ndarray) else X
+            if X.ndim != 2:
+                raise ValueError(f"X: expected a 2-D feature matrix; got shape {X.shape}")
+            column = X[:, self._position(X.shape[1])]
+        if hasattr(column, "isna") and bool(np.asarray(column.isna()).any()):
+            row = int(np.flatnonzero(np.asarray(column.isna()))[0])
+            raise ValueError(f"X: row {row} has no state (a missing value) in column {self.column!r}")
+        values = np.asarray(column.to_numpy() if hasattr(column, "to_numpy") else column).reshape(-1)
+        return values
+
+    def _position(self, n_columns: int) -> int:
+        if not -n_columns <= int(self.column) < n_columns:
+            raise ValueError(f"column: {self.column} is out of range for X with {n_columns} columns")
+        return int(self.column)
+
+
+def _classes_of(n_classes: Any, classes: Any) -> tuple[int | None, np.ndarray | None]:
+    """``(K, labels)`` from ``n_classes`` and/or ``classes`` (checked to agree)."""
+    if classes is None:
+        return (None if n_classes is None else _check_n_classes(n_classes)), None
+    labels = np.asarray(classes)
+    try:
+        distinct = len(np.unique(labels)) == labels.size
+    except TypeError:  # labels of types that do not compare (e.g. 1 and "a")
+        raise TypeError(f"classes: expected labels of one comparable type; got {classes!r}") from None
+    if labels.ndim != 1 or labels.size == 0 or not distinct:
+        raise ValueError(f"classes: expected a 1-D array of distinct labels; got {classes!r}")
+    if n_classes is not None and _check_n_classes(n_classes) != labels.size:
+        raise ValueError(f"n_classes: {n_classes} disagrees with the {labels.size} classes given")
+    return labels.size, labels
+
+
+def _dense_of_sparse(matrix: Any) -> np.ndarray:
+    return ClassMask._check_dense(np.asarray(matrix.toarray()))
 
 
 def _indptr(counts: np.ndarray) -> np.ndarray:

@@ -44,14 +44,17 @@ def masked_error_rate(
     batch = _inputs.multiclass_batch(y_true, raw_prediction, None, mask)
     batch.check_labels_valid()
     proba = masked_softmax(batch.raw, mask=batch.mask)
-    return weighted_mean((proba.argmax(axis=1) != batch.y).astype(np.float64), sample_weight)
+    rate = weighted_mean((proba.argmax(axis=1) != batch.y).astype(np.float64), sample_weight)
+    return min(rate, 1.0)  # the weighted sums round apart: a fraction, never above 1
 
 
 def weighted_mean(values: np.ndarray, sample_weight: Any) -> float:
     """Mean of per-row values weighted by ``sample_weight`` (validated; an error if they sum to 0)."""
+    if values.size == 0:
+        raise ValueError("y_true: no rows; a mean over no rows is undefined")
     w = _inputs.check_sample_weight(sample_weight, values.size)
     if w is None:
-        return float(values.mean()) if values.size else float("nan")
+        return float(values.mean())
     total = w.sum()
     if total <= 0:
         raise ValueError("sample_weight: the weights sum to zero; the weighted mean is undefined")

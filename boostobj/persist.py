@@ -22,6 +22,11 @@ lambda or a nested function cannot (use pickle). Loading re-creates only classes
 ``boostobj`` package, and imports saved functions only when asked to
 (``load_model(path, import_functions=True)``: like unpickling, that runs the named
 modules' code, so only for files you trust).
+
+:func:`load_model` checks a file before the backend parses it (``boostobj._model_files``:
+tree structure, array lengths, feature and class indices; the backends trust these, and a
+corrupted or crafted file made them crash the process) and checks the configuration
+against the booster, so a bad file is a ``ValueError`` that says what is wrong.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import importlib
 import json
 import numbers
 import os
+import re
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +44,10 @@ from typing import Any
 
 import numpy as np
 
+from . import _model_files
 from ._params import ParamsMixin
 from .masks import ClassMask
-from .predict import _backend_of, predict_margin, predict_proba
+from .predict import _backend_of, _n_outputs, predict_margin, predict_proba
 
 __all__ = ["save_model", "load_model", "SavedBooster"]
 
@@ -78,16 +85,20 @@ class SavedBooster:
         return predict_proba(self.booster, data, mask=mask, init_score=self.init_score, **predict_kwargs)
 
 
-def save_model(path: str | os.PathLike, model: Any, *, loss: Any = None, init_score: Any = None) -> None:
+def save_model(model: Any, path: str | os.PathLike, *, loss: Any = None, init_score: Any = None) -> None:
     """Write a trained model and its boostobj configuration to ``path``.
+
+    The arguments come in the ecosystem's order (``joblib.dump``, ``skops.io.dump``,
+    ``torch.save``, ``mlflow``: the object, then where). The earlier order
+    ``save_model(path, model)`` still works, with a ``FutureWarning``.
 
     Parameters
     ----------
-    path : str or path-like
-        XGBoost: must end in ``.json`` or ``.ubj`` (the format); LightGBM: any name (text).
     model : MaskedXGBClassifier, MaskedLGBMClassifier, xgboost.Booster or lightgbm.Booster
         A fitted estimator is saved whole (parameters and fitted attributes); a booster
         with ``loss`` and ``init_score``.
+    path : str or path-like
+        XGBoost: must end in ``.json`` or ``.ubj`` (the format); LightGBM: any name (text).
     loss : Loss, optional
         For a booster: the loss it was trained with (stored as its class and parameters).
     init_score : array-like of shape (K,), or a scalar for a one-margin model, optional
@@ -101,7 +112,21 @@ def save_model(path: str | os.PathLike, model: Any, *, loss: Any = None, init_sc
     ValueError
         For an XGBoost model and a suffix other than ``.json``/``.ubj``, or ``loss`` /
         ``init_score`` given with an estimator (it has its own).
+    OSError
+        If ``path`` cannot be written (say, its folder does not exist or is a file):
+        ``FileNotFoundError``, ``NotADirectoryError``, ``IsADirectoryError``,
+        ``PermissionError``, naming the path.
     """
+    if isinstance(model, (str, os.PathLike)) and not isinstance(path, (str, os.PathLike)):
+        import warnings
+
+        warnings.warn(
+            "save_model(path, model) is deprecated: call save_model(model, path), the order of "
+            "joblib.dump and mlflow; the old order stops working in a future release",
+            FutureWarning,
+            stacklevel=2,
+        )
+        model, path = path, model
     path = Path(path)
     if _is_estimator(model):
         if loss is not None or init_score is not None:
@@ -165,23 +190,36 @@ def load_model(path: str | os.PathLike, *, import_functions: bool = False) -> An
     Raises
     ------
     ValueError
-        If the file holds no boostobj configuration (a model saved by the backend
-        alone), or one written by a later format version.
+        If the file is not a model file boostobj can read, or a corrupted or crafted one
+        (checked before the backend parses it, so that it cannot crash the process: the
+        message names the file, the tree and what is wrong); if it holds no boostobj
+        configuration (a model saved by the backend alone), one written by a later
+        format version, or one that is not what :func:`save_model` writes or does not
+        match the booster (the message names the configuration key).
+    OSError
+        If the file cannot be read.
     """
     path = Path(path)
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(b"tree"):
-        booster, text = _load_lightgbm(path)
+    name = str(path)
+    data = path.read_bytes()
+    fmt = _model_files.model_format(data)
+    if fmt is None:
+        raise ValueError(
+            f"path: {name!r} is not a model file boostobj can read: expected an XGBoost JSON or UBJSON "
+            f"model (starting with '{{') or a LightGBM text model (starting with 'tree'); it starts with "
+            f"{data[:16]!r}"
+        )
+    if fmt == "lightgbm":
+        booster, text = _load_lightgbm(data, name)
     else:
-        booster, text = _load_xgboost(path)
+        booster, text = _load_xgboost(data, name)
     if text is None:
         backend = _backend_of(booster)
         raise ValueError(
-            f"path: {str(path)!r} has no boostobj configuration (a model saved by {backend} itself?); "
+            f"path: {name!r} has no boostobj configuration (a model saved by {backend} itself?); "
             f"load it with {backend} and pass init_score= to boostobj.predict_proba yourself"
         )
-    config = json.loads(text)
+    config = _parse_config(text)
     token = _IMPORT_FUNCTIONS.set(import_functions)
     try:
         return _from_config(config, booster)
@@ -189,19 +227,101 @@ def load_model(path: str | os.PathLike, *, import_functions: bool = False) -> An
         _IMPORT_FUNCTIONS.reset(token)
 
 
+def _bad(key: str, found: Any, expected: str) -> ValueError:
+    """A configuration value that is not what :func:`save_model` writes."""
+    return ValueError(f"path: the boostobj configuration's {key!r} is {found!r}; expected {expected}")
+
+
+def _required(config: dict, key: str, where: str = "") -> Any:
+    if key not in config:
+        raise ValueError(f"path: the boostobj configuration lacks the key {where + key!r}")
+    return config[key]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _parse_config(text: str) -> dict:
+    def constant(name: str) -> None:
+        raise ValueError(f"path: the boostobj configuration holds the JSON constant {name} (it never does)")
+
+    try:
+        config = json.loads(text, parse_constant=constant)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"path: the boostobj configuration is not valid JSON ({error})") from None
+    except RecursionError:
+        raise ValueError("path: the boostobj configuration is nested too deeply") from None
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"path: the boostobj configuration is not a JSON object; got {type(config).__name__}"
+        )
+    return config
+
+
 def _from_config(config: dict, booster: Any) -> Any:
-    version = config.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    version = _required(config, "format_version")
+    if not _is_int(version) or version < 1:
+        raise _bad("format_version", version, f"an integer 1..{FORMAT_VERSION}")
+    if version > FORMAT_VERSION:
         raise ValueError(
             f"path: configuration format version {version!r} is not supported by this boostobj "
             f"(it reads versions up to {FORMAT_VERSION}); upgrade boostobj"
         )
-    if config["kind"] == "estimator":
-        return _estimator_from(config, booster)
-    if config.get("best_iteration") is not None and config["backend"] == "lightgbm":
-        booster.best_iteration = config["best_iteration"]
-    init_score = _decode(config["init_score"])
-    return SavedBooster(booster, _decode(config["loss"]), init_score)
+    backend = _backend_of(booster)
+    if _required(config, "backend") != backend:
+        raise _bad("backend", config["backend"], f"{backend!r}, the model the file holds")
+    kind = _required(config, "kind")
+    if kind == "estimator":
+        return _estimator_from(config, booster, backend)
+    if kind != "booster":
+        raise _bad("kind", kind, "'booster' or 'estimator'")
+    best = _required(config, "best_iteration")
+    rounds = _rounds(booster, backend)
+    # LightGBM counts iterations from 1 (0: none was best), XGBoost numbers them from 0
+    top = rounds if backend == "lightgbm" else rounds - 1
+    if best is not None and (not _is_int(best) or not 0 <= best <= top):
+        raise _bad(
+            "best_iteration", best, f"None or an integer 0..{top} (the booster has {_n(rounds, 'round')})"
+        )
+    loss = _decode(_required(config, "loss"), "loss")
+    if loss is not None:
+        from .losses import Loss
+
+        if not isinstance(loss, Loss):
+            raise _bad("loss", loss, "null or a boostobj Loss")
+    init_score = _decode(_required(config, "init_score"), "init_score")
+    if init_score is not None:
+        init_score = _intercept(init_score, "init_score", _n_outputs(booster, backend))
+    if best is not None and backend == "lightgbm":
+        booster.best_iteration = int(best)
+    return SavedBooster(booster, loss, init_score)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _rounds(booster: Any, backend: str) -> int:
+    return int(booster.current_iteration() if backend == "lightgbm" else booster.num_boosted_rounds())
+
+
+def _intercept(value: Any, key: str, n_outputs: int) -> np.ndarray:
+    from ._adapters import check_intercept
+
+    if not isinstance(value, (np.ndarray, list)):
+        raise _bad(key, value, f"an array of {n_outputs} finite numbers")
+    try:
+        intercept = check_intercept(value)
+    except (TypeError, ValueError) as error:
+        detail = str(error).removeprefix("init_score: ")
+        raise ValueError(f"path: the boostobj configuration's {key!r} is invalid: {detail}") from None
+    if intercept.size != n_outputs:
+        raise ValueError(
+            f"path: the boostobj configuration's {key!r} has {intercept.size} values; the booster has "
+            f"{n_outputs} margins per row"
+        )
+    return intercept
 
 
 # ---------------------------------------------------------------------- backends' files
@@ -214,15 +334,23 @@ def _save_xgboost(path: Path, booster: Any, text: str) -> None:
     previous = booster.attr(CONFIG_KEY)
     booster.set_attr(**{CONFIG_KEY: text})
     try:
-        booster.save_model(path)
+        raw = booster.save_raw(raw_format=path.suffix[1:])
     finally:
         booster.set_attr(**{CONFIG_KEY: previous})  # None deletes it: the caller's booster is unchanged
+    # Python writes the file, not XGBoost's C++ stream: an unwritable path is an OSError naming it
+    path.write_bytes(raw)
 
 
-def _load_xgboost(path: Path) -> tuple[Any, str | None]:
+def _load_xgboost(data: bytes, name: str) -> tuple[Any, str | None]:
     import xgboost
 
-    booster = xgboost.Booster(model_file=path)
+    _model_files.check_xgboost_model(data, name)
+    try:  # from the bytes checked, not the file again; XGBoost tells JSON from UBJSON by the content
+        booster = xgboost.Booster(model_file=bytearray(data))
+    except xgboost.core.XGBoostError as error:
+        raise ValueError(
+            f"path: {name!r} is not a model XGBoost can load: {_backend_message(error)}"
+        ) from None
     text = booster.attr(CONFIG_KEY)
     booster.set_attr(**{CONFIG_KEY: None})
     return booster, text
@@ -237,21 +365,42 @@ def _save_lightgbm(path: Path, booster: Any, text: str) -> None:
         raise RuntimeError("LightGBM model string without a pandas_categorical line")
     # after "end of parameters" LightGBM reads nothing; its Python package reads the last line
     model = f"{model[:cut]}\n{CONFIG_KEY}:{text}{model[cut:]}"
-    path.write_text(model, encoding="utf-8")
+    # bytes, so no newline translation: tree_sizes in the header count the trees' bytes
+    path.write_bytes(model.encode("utf-8"))
 
 
-def _load_lightgbm(path: Path) -> tuple[Any, str | None]:
+def _load_lightgbm(data: bytes, name: str) -> tuple[Any, str | None]:
     import lightgbm
 
-    model = path.read_text(encoding="utf-8")
+    try:
+        model = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"path: {name!r} is not a valid LightGBM text model file: it is not UTF-8 text "
+            f"(byte {error.start})"
+        ) from None
     text = None
     key = f"\n{CONFIG_KEY}:"
     at = model.rfind(key)
     if at >= 0:
         end = model.find("\n", at + 1)
+        end = len(model) if end < 0 else end
         text = model[at + len(key) : end]
         model = model[:at] + model[end:]
-    return lightgbm.Booster(model_str=model), text
+    _model_files.check_lightgbm_model(model, name)
+    try:  # ValueError: its Python package's JSON of the parameters or pandas_categorical
+        booster = lightgbm.Booster(model_str=model)
+    except (lightgbm.basic.LightGBMError, ValueError) as error:
+        raise ValueError(
+            f"path: {name!r} is not a model LightGBM can load: {_backend_message(error)}"
+        ) from None
+    return booster, text
+
+
+def _backend_message(error: Exception) -> str:
+    """A backend error's first line, without XGBoost's ``[time] file:line:`` prefix."""
+    line = str(error).strip().split("\n", 1)[0]
+    return re.sub(r"^\[[0-9:]+\] [^ ]+: ", "", line)
 
 
 # ---------------------------------------------------------------------- estimators
@@ -262,34 +411,132 @@ def _is_estimator(model: Any) -> bool:
     return type(model).__module__ == "boostobj.sklearn"
 
 
+#: Fitted attributes written when the estimator has them; a file without ``masked_fit_``
+#: (written before it existed) loads as masked unless the estimator has ``mask_from``:
+#: asking for a mask is safe, predicting unmasked from a masked model is not.
+_OPTIONAL = ("feature_names_in_", "masked_fit_", "feature_categories_")
+
+
 def _estimator_config(model: Any) -> dict:
     fitted = {name: _encode(getattr(model, name), name) for name in _FITTED}
-    if hasattr(model, "feature_names_in_"):
-        fitted["feature_names_in_"] = _encode(model.feature_names_in_, "feature_names_in_")
+    for name in _OPTIONAL:
+        if getattr(model, name, None) is not None:
+            fitted[name] = _encode(getattr(model, name), name)
     params = model.get_params(deep=False)
     return {
         "kind": "estimator",
         "estimator": type(model).__name__,
         "n_classes": len(model.classes_),
-        "params": {name: _encode(value, name) for name, value in params.items()},
+        # callbacks act during fit only (and are objects JSON cannot hold): saved as None
+        "params": {
+            name: _encode(None if name == "callbacks" else value, name) for name, value in params.items()
+        },
         "fitted": fitted,
     }
 
 
-def _estimator_from(config: dict, booster: Any) -> Any:
+#: The estimators a configuration may name, and the backend each trains.
+_ESTIMATORS = {"MaskedXGBClassifier": "xgboost", "MaskedLGBMClassifier": "lightgbm"}
+
+
+def _estimator_from(config: dict, booster: Any, backend: str) -> Any:
     from . import sklearn as _sk
 
-    name = config["estimator"]
-    if name not in _sk.__all__:
+    name = _required(config, "estimator")
+    if not isinstance(name, str) or name not in _ESTIMATORS:
         raise ValueError(f"path: unknown estimator {name!r} in the boostobj configuration")
-    params = {key: _decode(value) for key, value in config["params"].items()}
-    model = getattr(_sk, name)(**params)
-    for key, value in config["fitted"].items():
-        if key not in (*_FITTED, "feature_names_in_"):
+    if _ESTIMATORS[name] != backend:
+        raise _bad("estimator", name, f"an estimator of {backend} models (the model the file holds)")
+    cls = getattr(_sk, name)
+    saved = _required(config, "params")
+    if not isinstance(saved, dict):
+        raise _bad("params", saved, "an object of the estimator's parameters")
+    known = cls().get_params(deep=False)
+    for key in saved:
+        if key not in known:
+            raise ValueError(
+                f"path: the boostobj configuration's 'params' name {key!r}, not a parameter of {name}"
+            )
+    model = cls(**{key: _decode(value, f"params.{key}") for key, value in saved.items()})
+    try:
+        model._check_params()
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"path: the boostobj configuration's 'params' are invalid: {error}") from None
+    fitted = _required(config, "fitted")
+    if not isinstance(fitted, dict):
+        raise _bad("fitted", fitted, "an object of the fitted attributes")
+    for key in fitted:
+        if key not in (*_FITTED, *_OPTIONAL):
             raise ValueError(f"path: unknown fitted attribute {key!r} in the boostobj configuration")
-        setattr(model, key, _decode(value))
+    values = {key: _decode(_required(fitted, key, "fitted."), f"fitted.{key}") for key in _FITTED}
+    for key in _OPTIONAL:
+        if key in fitted:
+            values[key] = _decode(fitted[key], f"fitted.{key}")
+    values.setdefault("masked_fit_", model.mask_from is None)
+    values.setdefault("feature_categories_", None)
+    if not isinstance(values["masked_fit_"], bool):
+        raise _bad("fitted.masked_fit_", values["masked_fit_"], "true or false")
+    categories = values["feature_categories_"]
+    if categories is not None and (
+        not isinstance(categories, dict) or not all(isinstance(v, list) for v in categories.values())
+    ):
+        raise _bad("fitted.feature_categories_", categories, "an object of category lists, or null")
+    _check_fitted(values, _required(config, "n_classes"), booster, backend)
+    for key, value in values.items():
+        setattr(model, key, value)
     model.booster_ = booster
     return model
+
+
+def _check_fitted(values: dict, n_classes: Any, booster: Any, backend: str) -> None:
+    """The fitted attributes are what ``fit`` sets, and match the booster."""
+    classes = values["classes_"]
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1 or classes.size < 2:
+        raise _bad("fitted.classes_", classes, "a 1-D array of at least 2 labels")
+    try:
+        distinct = np.unique(classes).size == classes.size
+    except TypeError:
+        distinct = False
+    if not distinct:
+        raise _bad("fitted.classes_", classes.tolist()[:20], "distinct labels of one type")
+    if not _is_int(n_classes) or n_classes != classes.size:
+        raise _bad("n_classes", n_classes, f"{classes.size}, the length of fitted.classes_")
+    n_outputs = _n_outputs(booster, backend)
+    one_margin = n_outputs == 1 and classes.size == 2
+    if n_outputs != classes.size and not one_margin:
+        raise ValueError(
+            f"path: the boostobj configuration's 'fitted.classes_' has {classes.size} classes, but the "
+            f"booster has {n_outputs} margins per row"
+        )
+    intercept = values["intercept_"]
+    if not isinstance(intercept, np.ndarray) or intercept.dtype.kind != "f":
+        raise _bad("fitted.intercept_", intercept, f"an array of {n_outputs} floats")
+    values["intercept_"] = _intercept(intercept, "fitted.intercept_", n_outputs)
+    if values["engine_"] not in ("native", "numba"):
+        raise _bad("fitted.engine_", values["engine_"], "'native' or 'numba'")
+    best, rounds = values["best_iteration_"], _rounds(booster, backend)
+    if best is not None and (not _is_int(best) or not 0 <= best < rounds):
+        raise _bad(
+            "fitted.best_iteration_",
+            best,
+            f"None or an integer 0..{rounds - 1} (the booster has {_n(rounds, 'round')})",
+        )
+    if not isinstance(values["evals_result_"], dict):
+        raise _bad("fitted.evals_result_", values["evals_result_"], "an object")
+    n_features = int(booster.num_feature() if backend == "lightgbm" else booster.num_features())
+    if not _is_int(values["n_features_in_"]) or values["n_features_in_"] != n_features:
+        raise _bad(
+            "fitted.n_features_in_",
+            values["n_features_in_"],
+            f"{n_features}, the booster's number of features",
+        )
+    names = values.get("feature_names_in_")
+    if names is not None and not (
+        isinstance(names, np.ndarray)
+        and names.shape == (n_features,)
+        and all(isinstance(name, str) for name in names.tolist())
+    ):
+        raise _bad("fitted.feature_names_in_", names, f"an array of {n_features} feature names")
 
 
 # ---------------------------------------------------------------------- JSON values
@@ -363,49 +610,101 @@ def _encode(value: Any, name: str) -> Any:
     )
 
 
-def _decode(value: Any) -> Any:
+def _decode(value: Any, where: str = "value") -> Any:
+    """A value :func:`_encode` wrote; a ``ValueError`` naming ``where`` for anything else."""
+    try:
+        return _decode_value(value, where)
+    except RecursionError:
+        raise ValueError(f"path: the boostobj configuration's {where!r} is nested too deeply") from None
+    except KeyError as error:
+        raise ValueError(
+            f"path: the boostobj configuration's {where!r} is not a value boostobj saves (the key "
+            f"{error.args[0]!r} is missing)"
+        ) from None
+    except (TypeError, ValueError, AttributeError, IndexError, ImportError, OverflowError) as error:
+        if isinstance(error, ValueError) and str(error).startswith("path: "):
+            raise  # already about the configuration
+        raise ValueError(
+            f"path: the boostobj configuration's {where!r} is not a value boostobj saves "
+            f"({type(error).__name__}: {error})"
+        ) from None
+
+
+#: dtype kinds :func:`_encode` writes (besides object arrays).
+_DTYPE_KINDS = "biufU"
+
+
+def _dtype(text: Any) -> np.dtype:
+    dtype = np.dtype(text) if isinstance(text, str) else None
+    if dtype is None or dtype.kind not in _DTYPE_KINDS or dtype.itemsize > 2**20:
+        raise ValueError(f"dtype {text!r} is not one boostobj saves")
+    return dtype
+
+
+def _decode_value(value: Any, where: str) -> Any:
     if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return [_decode(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if not isinstance(value, dict):
         return value
     kind = value.get("__type__")
     if kind is None:
-        return {k: _decode(v) for k, v in value.items()}
+        return {k: _decode(v, f"{where}.{k}") for k, v in value.items()}
     if kind == "scalar":
-        return np.dtype(value["dtype"]).type(_decode(value["value"]))
+        return _dtype(value["dtype"]).type(_decode(value["value"], where))
     if kind == "float":
+        if not isinstance(value["value"], str):
+            raise TypeError(f"a float is saved as its repr, got {value['value']!r}")
         return float(value["value"])
     if kind == "tuple":
-        return tuple(_decode(v) for v in value["items"])
+        return tuple(_decode(_as_list(value["items"]), where))
     if kind == "dict":
-        return {_hashable(_decode(k)): _decode(v) for k, v in value["items"]}
+        pairs = [_as_list(pair) for pair in _as_list(value["items"])]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError("a dict is saved as [key, value] pairs")
+        return {_hashable(_decode(k, where)): _decode(v, f"{where}[{k!r}]") for k, v in pairs}
     if kind == "ndarray":
-        dtype = object if value["dtype"] == "object" else np.dtype(value["dtype"])
-        data = [_decode(v) for v in value["data"]] if value["flat"] else value["data"]
-        if dtype is object:
+        shape = _as_list(value["shape"])
+        if not all(_is_int(n) and n >= 0 for n in shape):
+            raise ValueError(f"shape {shape!r} is not a list of sizes")
+        data = _as_list(value["data"])
+        if value["dtype"] == "object":
             out = np.empty(len(data), dtype=object)
-            out[:] = data
-            return out.reshape(value["shape"])
-        return np.array(data, dtype=dtype).reshape(value["shape"])
+            out[:] = [_decode(v, where) for v in data]
+            return out.reshape(shape)
+        dtype = _dtype(value["dtype"])
+        data = [_decode(v, where) for v in data] if value["flat"] else data
+        return np.array(data, dtype=dtype).reshape(shape)
     if kind == "ClassMask":
         return ClassMask(value["indptr"], value["indices"], value["n_classes"])
     if kind == "csr":
         from scipy import sparse
 
         make = sparse.csr_array if value["array"] else sparse.csr_matrix
-        parts = (_decode(value["data"]), np.asarray(value["indices"]), np.asarray(value["indptr"]))
-        return make(parts, shape=tuple(value["shape"]))
+        parts = (_decode(value["data"], where), np.asarray(value["indices"]), np.asarray(value["indptr"]))
+        return make(parts, shape=tuple(_as_list(value["shape"])))
     if kind == "object":
-        return _make_object(value["class"], {k: _decode(v) for k, v in value["params"].items()})
+        params = value["params"]
+        if not isinstance(params, dict):
+            raise TypeError(f"an object's params are a dict, got {type(params).__name__}")
+        return _make_object(value["class"], {k: _decode(v, f"{where}.{k}") for k, v in params.items()})
     if kind == "function":
-        name = f"{value['module']}:{value['qualname']}"
+        module, qualname = value["module"], value["qualname"]
+        if not (isinstance(module, str) and isinstance(qualname, str)):
+            raise TypeError("a function is saved as its module and qualified name")
+        name = f"{module}:{qualname}"
         if not _IMPORT_FUNCTIONS.get():
             raise ValueError(
                 f"path: the configuration names the function {name}; load it with "
                 f"load_model(path, import_functions=True) if you trust the file (importing runs code)"
             )
-        return _import_function(value["module"], value["qualname"])
+        return _import_function(module, qualname)
     raise ValueError(f"path: unknown value type {kind!r} in the boostobj configuration")
+
+
+def _as_list(value: Any) -> list:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
 
 
 def _importable(function: types.FunctionType) -> bool:
@@ -440,8 +739,10 @@ _OBJECT_MODULES = (
 )
 
 
-def _make_object(qualified: str, params: dict) -> Any:
+def _make_object(qualified: Any, params: dict) -> Any:
     """An instance of a boostobj class from its constructor parameters (nothing else is imported)."""
+    if not isinstance(qualified, str):
+        raise TypeError(f"a class is saved as its qualified name, got {qualified!r}")
     module, _, name = qualified.rpartition(".")
     if module not in _OBJECT_MODULES:
         raise ValueError(f"path: the configuration names {qualified!r}, not a boostobj class")

@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from ._adapters import check_intercept, coerce_mask, margin_init
+from ._adapters import check_intercept, margin_init
 from ._inputs import n_rows_of
 from .losses import BinaryLogLoss, masked_softmax
+from .masks import ClassMask
 
 __all__ = ["predict_proba", "predict_margin"]
 
@@ -39,9 +40,15 @@ def predict_margin(
     ndarray of shape (n, K), or (n,) for a one-margin (binary) model
     """
     backend = _backend_of(booster)
-    if mask is not None:
+    intercept = check_intercept(init_score)
+    if mask is not None or intercept is not None:
         k = _n_outputs(booster, backend)
-        mask = coerce_mask(mask, check_intercept(init_score))
+        if intercept is not None and intercept.size != k:
+            raise ValueError(
+                f"init_score: expected {k} values (one per margin of the booster); got {intercept.size}"
+            )
+    if mask is not None:
+        mask = ClassMask._read(mask, k if k > 1 else None)  # per-row class indices take the booster's K
         if mask.n_classes != k:
             raise ValueError(
                 f"mask: has {mask.n_classes} classes but the booster predicts {k}; they must match"
@@ -57,7 +64,7 @@ def predict_margin(
                 )
             return _no_rows_shaped(booster.predict(data, output_margin=True, **predict_kwargs), booster)
         start = margin_init(mask, init_score, n_rows_of(data), np.float32)
-        dmatrix = xgboost.DMatrix(data, base_margin=start)
+        dmatrix = xgboost.DMatrix(data, base_margin=start, enable_categorical=True)  # categorical frames
         return _no_rows_shaped(booster.predict(dmatrix, output_margin=True, **predict_kwargs), booster)
     if hasattr(data, "construct") and hasattr(data, "get_label"):
         raise TypeError("data: LightGBM predicts from features (array, DataFrame), not from a Dataset")

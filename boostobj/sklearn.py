@@ -6,14 +6,26 @@ choice, early stopping) and differ only in their constructor parameters (the bac
 names and defaults) and in a small backend object (``boostobj._backends``) that trains
 and predicts.
 
-Masks: ``valid_mask`` accepts a ``ClassMask``, a dense boolean/0-1 array or a scipy
-sparse matrix whose columns follow ``classes_``, or per-row lists of class *labels*.
-``mask_from`` (a callable ``X -> mask``, e.g. :class:`boostobj.TransitionMask`) makes the
-mask from the features, so no routing is needed anywhere. ``valid_mask`` is an explicit
-keyword of every method, so scikit-learn's metadata routing works:
-``est.set_fit_request(valid_mask=True).set_score_request(valid_mask=True)`` in a
-``Pipeline`` or ``cross_validate(..., params={"valid_mask": mask})`` (a ``ClassMask`` is
-split by rows like any sample-aligned array).
+Masks: ``valid_mask`` is read by :meth:`boostobj.ClassMask.coerce` with the estimator's
+``classes_``: a ``ClassMask``; booleans (NumPy, nested lists, ...) or a scipy sparse
+matrix with one column per class in ``classes_`` order; a DataFrame with one column per
+class, matched by label; or per-row lists of class *labels*. ``mask_from`` (a callable
+``X -> mask``, e.g. :class:`boostobj.TransitionMask`) makes the mask from the features, so
+no routing is needed anywhere.
+
+A model fitted with ``valid_mask`` remembers it (``masked_fit_``): ``predict_proba``,
+``predict`` and ``score`` then refuse to run without a mask (pass one, or
+``valid_mask="all"`` for every class), instead of spreading probability over classes that
+were invalid in training. ``valid_mask`` is an explicit keyword of every method, so
+scikit-learn's metadata routing works, with a request per method that receives it::
+
+    sklearn.set_config(enable_metadata_routing=True)
+    est.set_fit_request(valid_mask=True).set_score_request(valid_mask=True)   # cross_validate
+    est.set_predict_proba_request(valid_mask=True)    # Pipeline.predict_proba(X, valid_mask=...)
+
+A ``ClassMask`` is split by rows like any sample-aligned array. scikit-learn (1.9) routes
+no metadata to prediction inside scorers or ``cross_val_predict``: there, use
+``scoring=None`` (the estimator's ``score``) or ``mask_from``.
 """
 
 from __future__ import annotations
@@ -27,7 +39,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import _inputs
-from ._backends import DataSet, LightGBMBackend, XGBoostBackend
+from ._backends import DataSet, LightGBMBackend, XGBoostBackend, check_booster_params
+from ._frames import apply_categories, fit_categories, is_native_frame
+from ._maskgrammar import encode_labels
+from ._threads import check_thread_count
 from .lgb import LightGBMMetric, LightGBMObjective
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss, masked_softmax
 from .masks import ClassMask
@@ -65,7 +80,14 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         Stop when the masked log-loss on the last eval set has not improved for this
         many rounds (needs ``eval_set`` in ``fit``).
     booster_params : dict, optional
-        Further backend parameters, passed through.
+        Further backend parameters, passed through (those the estimator sets itself, and
+        their aliases, are refused).
+    callbacks : list, optional
+        The backend's training callbacks (``xgboost.callback.TrainingCallback`` objects, or
+        LightGBM callables), run after boostobj's own (evaluation record, early stopping).
+    verbose : bool or int, default=False
+        Print progress every ``verbose`` rounds (True: every round): the masked metric of
+        each eval set when there are eval sets, else the round and the elapsed time.
 
     Attributes
     ----------
@@ -76,6 +98,13 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (n_margins,)
         Start margins (the masked class-prior intercept, see ``loss.init_raw_prediction``).
     engine_ : {"native", "numba"}
+    feature_categories_ : dict or None
+        For a DataFrame ``X`` with string or categorical columns: each such column's
+        categories, fixed at fit (the backends split on them natively; a category unseen
+        in fit is a missing value). None otherwise.
+    masked_fit_ : bool
+        Whether ``fit`` had per-row masks (``valid_mask`` or ``mask_from``): prediction
+        then needs a mask too (``valid_mask``, ``mask_from``, or ``valid_mask="all"``).
     best_iteration_ : int or None
         0-based index of the best round under early stopping; predictions use it.
     evals_result_ : dict
@@ -105,9 +134,9 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
             NaN marks a missing value.
         y : array-like of shape (n,)
             Class labels (any hashable type).
-        valid_mask : mask-like, optional
+        valid_mask : mask-like or "all", optional
             Valid classes per row (see the module docstring); default ``mask_from(X)``
-            or all classes.
+            or all classes ("all": every class, explicitly).
         sample_weight : array-like of shape (n,), optional
         eval_set : list of (X, y) pairs, optional
             Evaluated with the masked log-loss every round (``evals_result_``); the last
@@ -117,8 +146,8 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
             ``mask_from``, which then makes them).
         """
         self._check_params()
-        X_checked = validate_data(self, X, accept_sparse=("csr", "csc"), ensure_all_finite="allow-nan")
-        y_labels = column_or_1d(y, warn=True)
+        X_checked = self._features(X, reset=True)
+        y_labels = column_or_1d(_labels_present(y, "y"), warn=True)
         check_classification_targets(y_labels)
         self.classes_ = self._classes(y_labels)
         if len(self.classes_) < 2:
@@ -127,6 +156,7 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         mask = self._mask(X, valid_mask, len(y_idx), "valid_mask")
         if mask is not None:
             _inputs.check_labels_valid(y_idx, mask, name="y")
+        self.masked_fit_ = mask is not None
         weight = _inputs.check_sample_weight(sample_weight, len(y_idx))
         evals = self._eval_sets(eval_set, eval_valid_mask, training_masked=mask is not None)
         loss, multiclass = self._loss(mask is not None or any(ds.mask is not None for ds in evals))
@@ -155,6 +185,8 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
             metric,
             self.intercept_,
             self.early_stopping_rounds,
+            callbacks=list(self.callbacks or ()),
+            verbose=int(self.verbose),
         )
         self.booster_ = fitted.booster
         self.best_iteration_ = fitted.best_iteration
@@ -166,13 +198,32 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, shape (n, n_classes) in ``classes_`` order.
 
         Rows sum to 1 and are exactly 0 on classes invalid in their row.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n, n_features)
+        valid_mask : mask-like or "all", optional
+            Valid classes per row; default ``mask_from(X)``. Required when the model was
+            fitted with ``valid_mask`` (``masked_fit_``); "all" takes every class.
+
+        Raises
+        ------
+        ValueError
+            If the model was fitted with masks and none is given.
         """
+        return self._predict_proba(X, valid_mask, "predict_proba")
+
+    def _predict_proba(self, X: Any, valid_mask: Any, method: str) -> np.ndarray:
+        raw, mask = self._masked_margins(X, valid_mask, method)
+        return masked_softmax(raw, mask=mask)
+
+    def _masked_margins(self, X: Any, valid_mask: Any, method: str) -> tuple[np.ndarray, ClassMask | None]:
+        """``(margins (n, n_classes), mask or None)``: what ``predict_proba`` takes the masked
+        softmax of (a one-margin model's margin ``f`` as the two columns ``(0, f)``)."""
         check_is_fitted(self, "booster_")
-        X_checked = validate_data(
-            self, X, accept_sparse=("csr", "csc"), ensure_all_finite="allow-nan", reset=False
-        )
+        X_checked = self._features(X, reset=False)
         n = X_checked.shape[0]
-        mask = self._mask(X, valid_mask, n, "valid_mask")
+        mask = self._mask(X, valid_mask, n, "valid_mask", predicting=method)
         raw = self._backend.predict_margin(
             self.booster_,
             self.best_iteration_,
@@ -182,18 +233,28 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         )
         if not self._multiclass:  # one margin f: the two-class softmax of (0, f)
             raw = np.column_stack([np.zeros(n), np.asarray(raw, dtype=np.float64).reshape(n)])
-        return masked_softmax(raw, mask=mask)
+        return raw, mask
 
     def predict(self, X: Any, *, valid_mask: Any = None) -> np.ndarray:
-        """The most probable valid class of each row (never an invalid one), shape (n,)."""
-        proba = self.predict_proba(X, valid_mask=valid_mask)
+        """The most probable valid class of each row (never an invalid one), shape (n,).
+
+        ``valid_mask`` as in :meth:`predict_proba`.
+        """
+        return self._predict(X, valid_mask, "predict")
+
+    def _predict(self, X: Any, valid_mask: Any, method: str) -> np.ndarray:
+        proba = self._predict_proba(X, valid_mask, method)
         return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X: Any, y: Any, *, valid_mask: Any = None, sample_weight: Any = None) -> float:
-        """Accuracy of :meth:`predict` under the mask (weighted by ``sample_weight``)."""
+        """Accuracy of :meth:`predict` under the mask (weighted by ``sample_weight``).
+
+        ``valid_mask`` as in :meth:`predict_proba`.
+        """
         from sklearn.metrics import accuracy_score
 
-        return float(accuracy_score(y, self.predict(X, valid_mask=valid_mask), sample_weight=sample_weight))
+        predicted = self._predict(X, valid_mask, "score")
+        return float(accuracy_score(y, predicted, sample_weight=sample_weight))
 
     @property
     def feature_importances_(self) -> np.ndarray:
@@ -213,6 +274,23 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ helpers
+    def _features(self, X: Any, *, reset: bool) -> Any:
+        """``X`` as the backend gets it: a validated array, or, for a DataFrame with string
+        or categorical columns, a pandas frame with the categories fixed at fit
+        (``feature_categories_``; see ``boostobj._frames``)."""
+        if reset:
+            self.feature_categories_ = None
+            if is_native_frame(X):
+                validate_data(self, X, skip_check_array=True)  # n_features_in_, feature_names_in_
+                frame, self.feature_categories_ = fit_categories(X)
+                return frame
+        elif getattr(self, "feature_categories_", None):
+            validate_data(self, X, skip_check_array=True, reset=False)
+            return apply_categories(X, self.feature_categories_)
+        return validate_data(
+            self, X, accept_sparse=("csr", "csc"), ensure_all_finite="allow-nan", reset=reset
+        )
+
     def _check_params(self) -> None:
         if self.engine not in _ENGINES:
             raise ValueError(f"engine: expected one of {list(_ENGINES)}; got {self.engine!r}")
@@ -226,6 +304,13 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{name}: expected an integer >= 1; got {value!r}")
+        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:  # a bool is an Integral
+            raise ValueError(f"verbose: expected True/False or a number of rounds >= 0; got {self.verbose!r}")
+        if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
+            raise TypeError(
+                f"callbacks: expected a list of {self._backend.name} callbacks; "
+                f"got {type(self.callbacks).__name__}"
+            )
         rounds = self.early_stopping_rounds
         if rounds is not None and (
             isinstance(rounds, bool) or not isinstance(rounds, numbers.Integral) or rounds < 1
@@ -233,6 +318,9 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"early_stopping_rounds: expected None or an integer >= 1; got {rounds!r}")
         if self.mask_from is not None and not callable(self.mask_from):
             raise TypeError(f"mask_from: expected a callable X -> mask; got {type(self.mask_from).__name__}")
+        check_thread_count(self.n_jobs, "n_jobs")
+        if self.booster_params is not None:
+            check_booster_params(self.booster_params, self._backend.reserved, self._backend.name)
 
     def _classes(self, y_labels: np.ndarray) -> np.ndarray:
         present = np.unique(y_labels)
@@ -248,52 +336,43 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
 
     def _encode(self, labels: Any, name: str) -> np.ndarray:
         """Labels -> indices into ``classes_`` (an error for unknown labels)."""
-        labels = np.asarray(labels)
-        order = np.argsort(self.classes_, kind="stable")
-        sorted_classes = self.classes_[order]
-        try:
-            pos = np.searchsorted(sorted_classes, labels)
-        except TypeError:
-            raise ValueError(
-                f"{name}: labels of type {labels.dtype} do not match classes_ {self.classes_.tolist()}"
-            ) from None
-        pos = np.clip(pos, 0, len(sorted_classes) - 1)
-        unknown = sorted_classes[pos] != labels
-        if np.any(unknown):
-            first = labels[np.flatnonzero(unknown)[0]]
-            first = first.item() if isinstance(first, np.generic) else first
-            raise ValueError(f"{name}: unknown class {first!r}; the classes are {self.classes_.tolist()}")
-        return order[pos].astype(np.int64)
+        return encode_labels(labels, self.classes_, name)
 
-    def _mask(self, X: Any, valid_mask: Any, n_rows: int, name: str) -> ClassMask | None:
-        """A mask-like (or ``mask_from(X)``) as a ``ClassMask`` over ``classes_``."""
+    def _mask(
+        self, X: Any, valid_mask: Any, n_rows: int, name: str, *, predicting: str | None = None
+    ) -> ClassMask | None:
+        """A mask-like (or ``mask_from(X)``) as a ``ClassMask`` over ``classes_``.
+
+        ``predicting``: the method asking, when predicting; a model fitted with masks then
+        refuses to go without one.
+        """
+        if isinstance(valid_mask, str):
+            if valid_mask == "all":
+                return None
+            raise ValueError(f"{name}: expected a mask, None or 'all' (every class); got {valid_mask!r}")
         source = name
         if valid_mask is None and self.mask_from is not None:
             valid_mask, source = self.mask_from(X), "mask_from(X)"
         if valid_mask is None:
+            if predicting and getattr(self, "masked_fit_", False):
+                routing = (
+                    f" Through scikit-learn's metadata routing, request it for this method "
+                    f"(est.set_{predicting}_request({name}=True), e.g. in a Pipeline); scorers and "
+                    f"cross_val_predict route no metadata to prediction: score with scoring=None "
+                    f"(est.score, routed by set_score_request) or derive the masks from X with mask_from="
+                    if predicting in ("predict", "predict_proba", "score")
+                    else ""
+                )
+                raise ValueError(
+                    f"{name}: this model was fitted with per-row masks, so {predicting} needs one too: "
+                    f"pass {name}=..., or {name}='all' for every class.{routing}"
+                )
             return None
-        k = len(self.classes_)
-        if (
-            isinstance(valid_mask, ClassMask)
-            or hasattr(valid_mask, "tocsr")
-            or (isinstance(valid_mask, np.ndarray) and valid_mask.ndim == 2 and valid_mask.dtype != object)
-        ):
-            mask = ClassMask.coerce(valid_mask)
-        else:  # per-row lists of class labels
-            rows = list(valid_mask)
-            lengths = [len(row) for row in rows]
-            flat = (
-                np.asarray([label for row in rows for label in row])
-                if sum(lengths)
-                else np.array([], dtype=int)
-            )
-            indices = self._encode(flat, source) if flat.size else flat.astype(np.int64)
-            mask = ClassMask.from_lists(np.split(indices, np.cumsum(lengths)[:-1]), k)
-        if mask.n_classes != k:
-            raise ValueError(
-                f"{source}: has {mask.n_classes} classes (columns) but the estimator has {k} "
-                f"(classes_={self.classes_.tolist()})"
-            )
+        _check_aligned(X, valid_mask, source)
+        try:
+            mask = ClassMask.coerce(valid_mask, classes=self.classes_)
+        except (TypeError, ValueError) as error:
+            raise _renamed(error, source) from None
         if len(mask) != n_rows:
             raise ValueError(f"{source}: has {len(mask)} rows but X has {n_rows}; they must match")
         return mask
@@ -314,12 +393,17 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
                 "eval_valid_mask: training uses valid_mask, so each eval set needs its own mask too "
                 "(pass eval_valid_mask=[...], or use mask_from to derive masks from X)"
             )
+        if training_masked and self.mask_from is None:
+            missing = [i for i, m in enumerate(masks) if m is None]
+            if missing:
+                raise ValueError(
+                    f"eval_valid_mask: training uses valid_mask, so each eval set needs its own mask too; "
+                    f"eval set {missing[0]} has None (pass valid_mask='all' there to evaluate every class)"
+                )
         out = []
         for i, ((X_e, y_e), m_e) in enumerate(zip(eval_set, masks, strict=True)):
-            X_checked = validate_data(
-                self, X_e, accept_sparse=("csr", "csc"), ensure_all_finite="allow-nan", reset=False
-            )
-            y_idx = self._encode(column_or_1d(y_e), f"eval_set[{i}] y")
+            X_checked = self._features(X_e, reset=False)
+            y_idx = self._encode(column_or_1d(_labels_present(y_e, f"eval_set[{i}] y")), f"eval_set[{i}] y")
             mask = self._mask(X_e, m_e, len(y_idx), f"eval_valid_mask[{i}]")
             if mask is not None:
                 _inputs.check_labels_valid(y_idx, mask, name=f"eval_set[{i}] y")
@@ -373,6 +457,62 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         return "native" if self.engine == "native" or (self.engine == "auto" and native_ok) else "numba"
 
 
+def _labels_present(y: Any, name: str) -> Any:
+    """``y`` unchanged; a missing label (None, NaN, ``pd.NA``, NaT) is an error naming its row."""
+    if y is None:
+        return y  # scikit-learn's own checks name it
+    if type(y).__module__.startswith("pandas") and hasattr(y, "isna"):
+        missing = np.asarray(y.isna()).reshape(len(y), -1).any(axis=1)
+        values = np.asarray(y, dtype=object).reshape(len(y), -1)[:, 0]
+    else:
+        values = np.asarray(y)
+        if values.ndim == 0:
+            return y
+        if values.dtype.kind == "f":
+            missing = np.isnan(values)
+        elif values.dtype == object:
+            missing = np.fromiter(
+                (
+                    v is None or type(v).__name__ in _MISSING or (isinstance(v, float) and v != v)
+                    for v in values.flat
+                ),
+                dtype=bool,
+                count=values.size,
+            ).reshape(values.shape)
+        else:
+            return y
+    if missing.any():
+        at = np.argwhere(missing)[0]
+        raise ValueError(
+            f"{name}: row {int(at[0])} has a missing label ({values[tuple(at)]!r}); "
+            f"every row needs a class label"
+        )
+    return y
+
+
+_MISSING = ("NAType", "NaTType")
+
+
+def _renamed(error: Exception, name: str) -> Exception:
+    """``error`` with its leading ``mask:`` renamed to the argument the mask came from."""
+    text = str(error)
+    if text.startswith("mask: "):
+        text = f"{name}: {text[len('mask: ') :]}"
+    return type(error)(text)
+
+
+def _check_aligned(X: Any, mask: Any, name: str) -> None:
+    """A pandas ``X`` and a pandas mask must list the same rows: masks are read by position."""
+    x_index, mask_index = getattr(X, "index", None), getattr(mask, "index", None)
+    if x_index is None or mask_index is None or not hasattr(x_index, "equals"):
+        return
+    if not x_index.equals(mask_index):
+        raise ValueError(
+            f"{name}: its index differs from X's; masks are matched to rows by position, so align "
+            f"them first (e.g. mask.loc[X.index]) or pass plain arrays"
+        )
+
+
 class MaskedXGBClassifier(MaskedBoostingClassifier):
     """XGBoost gradient boosting with per-row valid classes (see
     :class:`MaskedBoostingClassifier` for the shared parameters and attributes).
@@ -417,6 +557,8 @@ class MaskedXGBClassifier(MaskedBoostingClassifier):
         n_jobs: int | None = None,
         random_state: int | None = None,
         booster_params: dict | None = None,
+        callbacks: list | None = None,
+        verbose: bool | int = False,
     ) -> None:
         self.loss = loss
         self.hessian = hessian
@@ -438,6 +580,8 @@ class MaskedXGBClassifier(MaskedBoostingClassifier):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.booster_params = booster_params
+        self.callbacks = callbacks
+        self.verbose = verbose
 
     def _backend_params(self) -> dict:
         params = {
@@ -453,8 +597,9 @@ class MaskedXGBClassifier(MaskedBoostingClassifier):
             "seed": 0 if self.random_state is None else int(self.random_state),
             "verbosity": 0,
         }
-        if self.n_jobs is not None:
-            params["nthread"] = self.n_jobs
+        n_jobs = check_thread_count(self.n_jobs, "n_jobs")  # a Python int (numpy integers too)
+        if n_jobs is not None:
+            params["nthread"] = n_jobs
         return {**params, **(self.booster_params or {})}
 
 
@@ -494,6 +639,8 @@ class MaskedLGBMClassifier(MaskedBoostingClassifier):
         n_jobs: int | None = None,
         random_state: int | None = None,
         booster_params: dict | None = None,
+        callbacks: list | None = None,
+        verbose: bool | int = False,
     ) -> None:
         self.loss = loss
         self.hessian = hessian
@@ -515,6 +662,8 @@ class MaskedLGBMClassifier(MaskedBoostingClassifier):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.booster_params = booster_params
+        self.callbacks = callbacks
+        self.verbose = verbose
 
     def _backend_params(self) -> dict:
         params = {
@@ -530,6 +679,7 @@ class MaskedLGBMClassifier(MaskedBoostingClassifier):
             "verbose": -1,
             "seed": 0 if self.random_state is None else int(self.random_state),
         }
-        if self.n_jobs is not None:
-            params["num_threads"] = self.n_jobs
+        n_jobs = check_thread_count(self.n_jobs, "n_jobs")  # a Python int (numpy integers too)
+        if n_jobs is not None:
+            params["num_threads"] = n_jobs
         return {**params, **(self.booster_params or {})}

@@ -51,10 +51,10 @@ class XGBoostObjective(BoundObjective):
 
     def __call__(self, predt: Any, dtrain: Any, sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
         if hasattr(dtrain, "get_label"):  # xgboost.train: (predt, dtrain)
-            y, raw, weight = dtrain.get_label(), predt, dtrain.get_weight()
+            y, raw, weight, data = dtrain.get_label(), predt, dtrain.get_weight(), dtrain
         else:  # scikit-learn API: (y_true, y_pred, sample_weight)
-            y, raw, weight = predt, dtrain, sample_weight
-        return self._gradient_hessian(y, np.asarray(raw), weight)
+            y, raw, weight, data = predt, dtrain, sample_weight, None
+        return self._gradient_hessian(y, np.asarray(raw), _weights(weight), data)
 
 
 class XGBoostMetric(BoundMetric):
@@ -92,8 +92,14 @@ class XGBoostMetric(BoundMetric):
     def __call__(self, predt: Any, dmatrix: Any, sample_weight: Any = None) -> Any:
         if hasattr(dmatrix, "get_label"):
             start = dmatrix.get_base_margin()
-            return self._evaluate(dmatrix.get_label(), predt, dmatrix.get_weight(), start)
-        return self._evaluate(predt, dmatrix, sample_weight)[1]
+            weight = _weights(dmatrix.get_weight())
+            return self._evaluate(dmatrix.get_label(), predt, weight, start, dmatrix)
+        return self._evaluate(predt, dmatrix, _weights(sample_weight))[1]
+
+
+def _weights(weight: Any) -> Any:
+    """XGBoost's weights, None for its "no weights" (an empty array)."""
+    return None if weight is None or np.size(weight) == 0 else weight
 
 
 def xgboost_objective(loss: Any = None, mask: Any = None, *, targets: Any = None) -> XGBoostObjective:
@@ -155,5 +161,8 @@ def xgboost_dmatrix(
 
     if "base_margin" in dmatrix_kwargs:
         raise TypeError("base_margin: set by xgboost_dmatrix from mask and init_score; pass those instead")
-    label, weight, base_margin = dataset_fields(X, y, mask, weight, init_score, np.float32, "C")
-    return xgboost.DMatrix(X, label=label, weight=weight, base_margin=base_margin, **dmatrix_kwargs)
+    fields = dataset_fields(X, y, mask, weight, init_score, np.float32, "C")
+    dmatrix = xgboost.DMatrix(
+        X, label=fields.label, weight=fields.weight, base_margin=fields.start, **dmatrix_kwargs
+    )
+    return fields.attach(dmatrix)

@@ -9,6 +9,8 @@ Rows use a small context (``Ctx``): 60 rows, K = 4, a ragged mask; file names ar
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -148,6 +150,100 @@ def _y(value: Any) -> np.ndarray:
     return y
 
 
+def _frame(c: Ctx) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(c.mask.to_dense())
+
+
+def _fit_frames(c: Ctx) -> Any:
+    import pandas as pd
+
+    shuffled = _frame(c).sample(frac=1.0, random_state=0)
+    return _bo().MaskedXGBClassifier(n_estimators=2).fit(pd.DataFrame(c.X), Y, valid_mask=shuffled)
+
+
+def _train_replaced_base_margin(c: Ctx) -> Any:
+    dtrain = _bo().xgboost_dmatrix(c.X, Y, mask=c.mask)
+    dtrain.set_base_margin(-c.mask.margin_offset())  # the offset on the wrong classes
+    return _xgb_train(c, XGB, dtrain, _bo().xgboost_objective())
+
+
+def _continue_builtin_lightgbm(c: Ctx) -> Any:
+    import lightgbm as lgb
+
+    params = {**LGB, "objective": "multiclass", "metric": "None"}
+    dtrain = _bo().lightgbm_dataset(c.X, Y, mask=c.mask, free_raw_data=False)
+    first = lgb.train(params, dtrain, 1)
+    valid = _bo().lightgbm_dataset(c.X, Y, mask=c.mask, reference=dtrain, free_raw_data=False)
+    return lgb.train(
+        params,
+        dtrain,
+        1,
+        init_model=first,
+        valid_sets=[valid],
+        feval=_bo().lightgbm_metric(output_margin=False),
+    )
+
+
+def _crafted_xgboost(ctx: Ctx) -> Any:
+    """A boostobj XGBoost file whose first split names feature 10**6 (XGBoost segfaults
+    predicting from it)."""
+    _bo().save_model(ctx.xgb_booster, "crafted.json")
+    with open("crafted.json") as f:
+        model = json.load(f)
+    model["learner"]["gradient_booster"]["model"]["trees"][0]["split_indices"][0] = 10**6
+    with open("crafted.json", "w") as f:
+        json.dump(model, f)
+    return _bo().load_model("crafted.json")
+
+
+def _crafted_lightgbm(ctx: Ctx) -> Any:
+    """A boostobj LightGBM file whose num_tree_per_iteration is 0 (LightGBM divides by it)."""
+    _bo().save_model(ctx.lgb_booster, "crafted.txt")
+    with open("crafted.txt") as f:
+        text = f.read()
+    with open("crafted.txt", "w") as f:
+        f.write(text.replace("num_tree_per_iteration=4", "num_tree_per_iteration=0", 1))
+    return _bo().load_model("crafted.txt")
+
+
+def _crafted_lightgbm_split(ctx: Ctx) -> Any:
+    """A boostobj LightGBM file whose first split names feature 9 of 3 (LightGBM segfaults
+    predicting from it); one digit for another keeps the tree's size in tree_sizes right."""
+    _bo().save_model(ctx.lgb_booster, "crafted.txt")
+    with open("crafted.txt") as f:
+        text = f.read()
+    with open("crafted.txt", "w") as f:
+        f.write(re.sub(r"(\nsplit_feature=)[0-9]", r"\g<1>9", text, count=1))
+    return _bo().load_model("crafted.txt")
+
+
+def _tampered_config(ctx: Ctx, key: str, value: Any) -> Any:
+    """A boostobj LightGBM booster file whose configuration has ``key`` set to ``value``."""
+    _bo().save_model(ctx.lgb_booster, "tampered.txt", init_score=np.zeros(K))
+    with open("tampered.txt") as f:
+        text = f.read()
+    line = re.search(r"\nboostobj_config:(.*)\n", text)
+    config = json.loads(line[1])
+    config[key] = value
+    with open("tampered.txt", "w") as f:
+        f.write(text.replace(line[1], json.dumps(config), 1))
+    return _bo().load_model("tampered.txt")
+
+
+def _not_a_model(ctx: Ctx) -> Any:
+    with open("notes.json", "w") as f:
+        f.write("hello")
+    return _bo().load_model("notes.json")
+
+
+def _under_a_file(ctx: Ctx) -> Any:
+    with open("file.txt", "w") as f:
+        f.write("a file, not a folder")
+    return _bo().save_model(ctx.xgb_booster, "file.txt/model.json")
+
+
 CATALOGUE: list[Row] = [
     # ------------------------------------------------------------------ masks
     Row(
@@ -181,6 +277,78 @@ CATALOGUE: list[Row] = [
         lambda c: _bo().ClassMask.from_lists([[0.0, 1.0]], K),
         "TypeError",
         "mask: class indices must be integers, got dtype float64 (e.g. [0.0, 1.0])",
+    ),
+    Row(
+        "mask",
+        "dense 0/1 integers (dense.astype(int))",
+        "xgboost_dmatrix",
+        lambda c: _bo().xgboost_dmatrix(c.X, Y, mask=c.mask.to_dense().astype(int)),
+        "ValueError",
+        "mask: integer rows of 0s and 1s read two ways and give no K; pass booleans (e.g. mask.astype(bool)) for a dense mask, or ClassMask.from_lists(mask, n_classes) for per-row class indices",
+    ),
+    Row(
+        "mask",
+        "booleans mixed with integers",
+        "ClassMask.coerce",
+        lambda c: _bo().ClassMask.coerce([[True, False], [0, 1]], 2),
+        "TypeError",
+        "mask: mixes booleans with numbers; booleans make a dense mask and integers list classes, so use one kind",
+    ),
+    Row(
+        "mask",
+        "a missing value in a row",
+        "ClassMask.coerce",
+        lambda c: _bo().ClassMask.coerce([[0], [1, None]], K),
+        "ValueError",
+        "mask: row 1 has a missing value (None); a mask cannot have gaps",
+    ),
+    Row(
+        "mask",
+        "1-D data from mask_from",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit({}, mask_from=lambda X: np.ones(len(X), dtype=bool)),
+        "ValueError",
+        "mask_from(X): expected one row per sample (a 2-D (n_rows, n_classes) boolean mask, or per-row lists of classes); got 1-D data of shape (60,)",
+    ),
+    Row(
+        "mask",
+        "DataFrame columns that are not the classes",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit({"valid_mask": _frame(c).rename(columns={3: "x"})}),
+        "ValueError",
+        "valid_mask: a DataFrame mask has one column per class, matched by column label; missing class columns [3], unknown columns ['x'] (the classes are [0, 1, 2, 3]); rename the columns, or pass frame.to_numpy(dtype=bool) to take them in order",
+    ),
+    Row(
+        "mask",
+        "a pandas mask indexed unlike X",
+        "MaskedXGBClassifier.fit",
+        _fit_frames,
+        "ValueError",
+        "valid_mask: its index differs from X's; masks are matched to rows by position, so align them first (e.g. mask.loc[X.index]) or pass plain arrays",
+    ),
+    Row(
+        "mask",
+        "predicting without a mask after a masked fit",
+        "MaskedXGBClassifier.predict_proba",
+        lambda c: c.fit().predict_proba(c.X),
+        "ValueError",
+        "valid_mask: this model was fitted with per-row masks, so predict_proba needs one too: pass valid_mask=..., or valid_mask='all' for every class. Through scikit-learn's metadata routing, request it for this method (est.set_predict_proba_request(valid_mask=True), e.g. in a Pipeline); scorers and cross_val_predict route no metadata to prediction: score with scoring=None (est.score, routed by set_score_request) or derive the masks from X with mask_from=",
+    ),
+    Row(
+        "mask",
+        "base_margin replaced after xgboost_dmatrix",
+        "xgboost.train(obj=xgboost_objective())",
+        _train_replaced_base_margin,
+        "ValueError",
+        "base_margin: the data set no longer carries the mask and intercept it was built with (class 2 of row 0 was invalid in the mask but the margin there is 1e+30); was its base_margin replaced? Build a new one with xgboost_dmatrix(..., mask=..., init_score=...)",
+    ),
+    Row(
+        "mask",
+        "LightGBM init_model continuation under the built-in objective",
+        "lightgbm_metric(output_margin=False)",
+        _continue_builtin_lightgbm,
+        "ValueError",
+        "init_score: LightGBM replaced the data set's init_score, which carried the mask and intercept (init_model continuation does this); with a built-in objective the probabilities cannot be mended: continue training with boostobj's objective (lightgbm_objective()), which restores them exactly",
     ),
     Row(
         "mask",
@@ -238,9 +406,9 @@ CATALOGUE: list[Row] = [
         "mask",
         "per-row lists bound to an objective",
         "xgboost_objective",
-        lambda c: _bo().xgboost_objective(mask=[[0], [1]]),
-        "TypeError",
-        "mask: expected a ClassMask, a dense boolean array or a scipy sparse matrix; got list (wrap per-row lists in ClassMask.from_lists(lists, n_classes))",
+        lambda c: _bo().xgboost_objective(mask=[[0], [1, 2]]),
+        "ValueError",
+        "mask: per-row lists of class indices need n_classes; pass ClassMask.from_lists(lists, n_classes) or a dense boolean array",
     ),
     Row(
         "mask",
@@ -337,13 +505,39 @@ CATALOGUE: list[Row] = [
     ),
     Row(
         "labels",
+        "string labels with a None",
+        "MaskedXGBClassifier.fit",
+        lambda c: (
+            _bo().MaskedXGBClassifier(n_estimators=2).fit(c.X, np.array(["a", "b", None] * 20, dtype=object))
+        ),
+        "ValueError",
+        "y: row 2 has a missing label (None); every row needs a class label",
+    ),
+    Row(
+        "labels",
         "valid_mask names an unknown class",
         "MaskedXGBClassifier.fit",
         lambda c: c.fit({"valid_mask": [[0, 7]] * N}),
         "ValueError",
-        "valid_mask: unknown class 7; the classes are [0, 1, 2, 3]",
+        "valid_mask: unknown class 7 in row 0; the classes are [0, 1, 2, 3]",
     ),
     # ------------------------------------------------------------------ weights
+    Row(
+        "weights",
+        "a weight finite in float64 but not in float32",
+        "xgboost_dmatrix",
+        lambda c: _bo().xgboost_dmatrix(c.X, Y, weight=_set(c, 1e39)),
+        "ValueError",
+        "weight: row 7 has 1e+39; in float32 (the precision the backend reads weights in) the gradients overflow for weights above 2.12676e+37; scale the weights down",
+    ),
+    Row(
+        "weights",
+        "sample_weight=[]",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit({"valid_mask": c.mask, "sample_weight": []}),
+        "ValueError",
+        "sample_weight: expected shape (60,); got (0,)",
+    ),
     Row(
         "weights",
         "negative weight",
@@ -419,11 +613,19 @@ CATALOGUE: list[Row] = [
     ),
     Row(
         "margins",
+        "an intercept that cancels the -1e30 offset",
+        "xgboost_dmatrix",
+        lambda c: _bo().xgboost_dmatrix(c.X, Y, mask=c.mask, init_score=[9.5e29, 0.0, 0.0, 0.0]),
+        "ValueError",
+        "init_score: expected finite values with |value| <= 1000 (larger ones lose the trees' updates in float32, or reach the -1e30 offset that marks invalid classes); class 0 has 9.5e+29",
+    ),
+    Row(
+        "margins",
         "NaN in the intercept",
         "lightgbm_dataset",
         lambda c: _bo().lightgbm_dataset(c.X, Y, mask=c.mask, init_score=[0.0, np.nan, 0.0, 0.0]),
         "ValueError",
-        "init_score: expected finite values; class 1 has nan",
+        "init_score: expected finite values with |value| <= 1000 (larger ones lose the trees' updates in float32, or reach the -1e30 offset that marks invalid classes); class 1 has nan",
     ),
     Row(
         "margins",
@@ -495,7 +697,7 @@ CATALOGUE: list[Row] = [
         "MaskedXGBClassifier.predict_proba",
         lambda c: c.fit().predict_proba(c.X, valid_mask=np.ones((N, K - 1), bool)),
         "ValueError",
-        "valid_mask: has 3 classes (columns) but the estimator has 4 (classes_=[0, 1, 2, 3])",
+        "valid_mask: expected 4 classes (classes [0, 1, 2, 3]), got a mask of 3",
     ),
     # ------------------------------------------------------------------ dtypes
     Row(
@@ -730,6 +932,46 @@ CATALOGUE: list[Row] = [
         "ValueError",
         "X: row 0 has state 7.0 in column 0; expected an integer 0 <= state < 2 (the rows of allowed)",
     ),
+    Row(
+        "estimator",
+        "booster_params with an alias of the number of rounds",
+        "MaskedLGBMClassifier.fit",
+        lambda c: _bo().MaskedLGBMClassifier(booster_params={"num_iterations": 500}).fit(c.X, Y),
+        "ValueError",
+        "booster_params: 'num_iterations' is lightgbm's number of rounds, which the estimator sets itself; set n_estimators",
+    ),
+    Row(
+        "estimator",
+        "booster_params={'boosting': 'rf'}",
+        "MaskedLGBMClassifier.fit",
+        lambda c: _bo().MaskedLGBMClassifier(booster_params={"boosting": "rf"}).fit(c.X, Y),
+        "ValueError",
+        "booster_params: 'boosting' is lightgbm's boosting type, which the estimator sets itself; the masked estimators boost with 'gbdt' (LightGBM's random forest mode 'rf' averages trees and refuses custom objectives); for DART use lightgbm.train with lightgbm_objective()",
+    ),
+    Row(
+        "estimator",
+        "n_jobs=100000",
+        "MaskedLGBMClassifier.fit",
+        lambda c: _bo().MaskedLGBMClassifier(n_jobs=100_000).fit(c.X, Y),
+        "ValueError",
+        "n_jobs: expected None, -1 or 0 (the backend's default) or an integer 1..1024 (far larger thread counts crash LightGBM); got 100000",
+    ),
+    Row(
+        "estimator",
+        "n_jobs=-2",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(n_jobs=-2),
+        "ValueError",
+        "n_jobs: expected None, -1 or 0 (the backend's default) or an integer 1..1024 (joblib's -2, 'all cores but one', is not supported: the backends read any count <= 0 as their default); got -2",
+    ),
+    Row(
+        "estimator",
+        "n_jobs=2.0",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit(n_jobs=2.0),
+        "TypeError",
+        "n_jobs: expected None, -1 or 0 (the backend's default) or an integer 1..1024; got 2.0",
+    ),
     # ------------------------------------------------------------------ loss parameters
     Row(
         "loss",
@@ -820,8 +1062,8 @@ CATALOGUE: list[Row] = [
         "a lambda as mask_from",
         "save_model",
         lambda c: _bo().save_model(
-            "m.json",
             c.fit({}, mask_from=lambda X: c.mask),
+            "m.json",
         ),
         "TypeError",
         "mask_from: cannot save a function <lambda>.<locals>.<lambda> as JSON (only plain values, arrays, masks, boostobj objects such as losses and TransitionMask, and functions importable by name); pickle the model instead",
@@ -830,7 +1072,7 @@ CATALOGUE: list[Row] = [
         "persistence",
         "an XGBoost model to model.bin",
         "save_model",
-        lambda c: _bo().save_model("model.bin", c.xgb_booster),
+        lambda c: _bo().save_model(c.xgb_booster, "model.bin"),
         "ValueError",
         "path: an XGBoost model is saved as JSON or UBJSON, chosen by the suffix; expected one of ['.json', '.ubj'], got '.bin'",
     ),
@@ -846,7 +1088,7 @@ CATALOGUE: list[Row] = [
         "persistence",
         "an unfitted estimator",
         "save_model",
-        lambda c: _bo().save_model("m.txt", _bo().MaskedLGBMClassifier()),
+        lambda c: _bo().save_model(_bo().MaskedLGBMClassifier(), "m.txt"),
         "NotFittedError",
         "This MaskedLGBMClassifier instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator.",
     ),
@@ -854,9 +1096,77 @@ CATALOGUE: list[Row] = [
         "persistence",
         "init_score with an estimator",
         "save_model",
-        lambda c: _bo().save_model("m.json", c.fit(), init_score=np.zeros(K)),
+        lambda c: _bo().save_model(c.fit(), "m.json", init_score=np.zeros(K)),
         "ValueError",
         "loss, init_score: an estimator saves its own; pass them only with a booster",
+    ),
+    Row(
+        "persistence",
+        "a model file whose split names feature 10**6",
+        "load_model",
+        _crafted_xgboost,
+        "ValueError",
+        "path: 'crafted.json' is not a valid XGBoost JSON model file: tree 0, node 0: splits on feature 1000000; the model has 3 features (learner_model_param.num_feature)",
+    ),
+    Row(
+        "persistence",
+        "a LightGBM model with num_tree_per_iteration=0",
+        "load_model",
+        _crafted_lightgbm,
+        "ValueError",
+        "path: 'crafted.txt' is not a valid LightGBM text model file: num_tree_per_iteration: expected an integer in [1, 2147483647], got 0",
+    ),
+    Row(
+        "persistence",
+        "a LightGBM model file whose split names feature 9 of 3",
+        "load_model",
+        _crafted_lightgbm_split,
+        "ValueError",
+        "path: 'crafted.txt' is not a valid LightGBM text model file: tree 0, node 0: split_feature 9 is out of range; the model has 3 features (max_feature_idx + 1)",
+    ),
+    Row(
+        "persistence",
+        "a file that is no model",
+        "load_model",
+        _not_a_model,
+        "ValueError",
+        "path: 'notes.json' is not a model file boostobj can read: expected an XGBoost JSON or UBJSON model (starting with '{') or a LightGBM text model (starting with 'tree'); it starts with b'hello'",
+    ),
+    Row(
+        "persistence",
+        "a configuration with best_iteration -1",
+        "load_model",
+        lambda c: _tampered_config(c, "best_iteration", -1),
+        "ValueError",
+        "path: the boostobj configuration's 'best_iteration' is -1; expected None or an integer 0..1 (the booster has 1 round)",
+    ),
+    Row(
+        "persistence",
+        "a configuration whose intercept has the wrong length",
+        "load_model",
+        lambda c: _tampered_config(
+            c,
+            "init_score",
+            {"__type__": "ndarray", "dtype": "<f8", "shape": [2], "flat": False, "data": [0.0, 0.0]},
+        ),
+        "ValueError",
+        "path: the boostobj configuration's 'init_score' has 2 values; the booster has 4 margins per row",
+    ),
+    Row(
+        "persistence",
+        "a configuration whose kind is null",
+        "load_model",
+        lambda c: _tampered_config(c, "kind", None),
+        "ValueError",
+        "path: the boostobj configuration's 'kind' is None; expected 'booster' or 'estimator'",
+    ),
+    Row(
+        "persistence",
+        "a path under a file",
+        "save_model",
+        _under_a_file,
+        "NotADirectoryError",
+        "[Errno 20] Not a directory: 'file.txt/model.json'",
     ),
     Row(
         "threads",
@@ -865,6 +1175,14 @@ CATALOGUE: list[Row] = [
         lambda c: _bo().set_num_threads(0),
         "ValueError",
         "n: expected a positive integer number of threads; got 0",
+    ),
+    Row(
+        "threads",
+        "set_num_threads(100000)",
+        "set_num_threads",
+        lambda c: _bo().set_num_threads(100_000),
+        "ValueError",
+        "n: expected at most MAX_THREADS = 1024 threads; got 100000",
     ),
 ]
 

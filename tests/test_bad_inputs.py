@@ -407,16 +407,20 @@ class TestLossMask:
 
     def test_float_list_mask(self, raw):
         rows = [[float(c) for c in r] for r in ROWS]
-        with pytest.raises(TypeError, match=msg("class indices must be integers", "float64")):
+        with pytest.raises(ValueError, match=msg("floats make", "never name classes", "use integers")):
             SoftmaxLoss().loss(Y, raw, mask=rows)
 
     def test_string_dense_mask(self, raw):
-        with pytest.raises(TypeError, match=msg("dense mask must be boolean or 0/1", "<U")):
+        with pytest.raises(TypeError, match=msg("expected booleans", "integer class indices", "<U1")):
             SoftmaxLoss().loss(Y, raw, mask=np.full((N, K), "1"))
 
     def test_2d_index_array_as_mask(self):
-        with pytest.raises(ValueError, match=msg("from_lists")):
-            SoftmaxLoss().loss([0, 1], np.zeros((2, 3)), mask=np.array([[0, 1], [1, 2]]))
+        # integers are class indices (the mask grammar): a 2-D integer array lists each row's classes
+        raw = np.array([[0.0, 1.0, -1.0], [2.0, 0.0, 1.0]])
+        by_rows = SoftmaxLoss().loss([0, 1], raw, mask=np.array([[0, 1], [1, 2]]))
+        np.testing.assert_array_equal(by_rows, SoftmaxLoss().loss([0, 1], raw, mask=[[0, 1], [1, 2]]))
+        with pytest.raises(ValueError, match=msg("read two ways", "from_lists")):
+            SoftmaxLoss().loss([0, 1], np.zeros((2, 3)), mask=np.array([[0, 1, 1], [1, 1, 0]]))
 
     # -- rows without a valid class, in each format
     @pytest.mark.parametrize("call", LOSS_CALLS, ids=LOSS_IDS)
@@ -958,10 +962,16 @@ class TestAdapterConstruction:
         "factory", [bo.xgboost_objective, bo.lightgbm_objective, bo.xgboost_metric, bo.lightgbm_metric]
     )
     def test_mask_as_lists(self, factory):
+        # a bound mask has no K of its own: class indices need one (booleans carry it)
         with pytest.raises(
-            TypeError, match=msg("mask: expected a ClassMask", "got list", "ClassMask.from_lists")
+            ValueError, match=msg("mask: per-row lists of class indices need n_classes", "from_lists")
         ):
-            factory(mask=[[0], [1]])
+            factory(mask=[[0], [1, 2]])
+        with pytest.raises(
+            ValueError, match=msg("mask: integer rows of 0s and 1s read two ways", "astype(bool)")
+        ):
+            factory(mask=[[0, 1], [1, 0]])
+        assert factory(mask=[[True, False], [False, True]])._mask == bo.ClassMask.from_lists([[0], [1]], 2)
 
     @pytest.mark.parametrize("factory", [bo.xgboost_objective, bo.lightgbm_objective])
     def test_mask_dense_not_01(self, factory):
@@ -1263,7 +1273,7 @@ class TestTransitionMaskAndMetricOptions:
             bo.TransitionMask(0, np.ones((2, 2), bool))(np.array([[0.0], [0.5]]))
 
     def test_allowed_row_without_a_valid_class(self):
-        with pytest.raises(ValueError, match=r"mask: row 1 has no valid class"):
+        with pytest.raises(ValueError, match=r"^allowed: row 1 has no valid class"):
             bo.TransitionMask(0, np.array([[True, False], [False, False]]))
 
     @pytest.mark.parametrize("make", [bo.xgboost_metric, bo.lightgbm_metric])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import subprocess
 import sys
 import textwrap
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from boostobj import cli
+from boostobj._threads import MAX_THREADS
 from boostobj.cli import main
 
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
@@ -197,6 +200,35 @@ def test_bundled_data_sets_with_full_masks(data, tmp_path):
         (["--data", "wine", "--rows", "100"], "--rows: applies to --data transition only"),
         (["--json", "/no/such/folder/r.json"], "--json: folder '/no/such/folder' does not exist"),
         (["--no-such-option"], "unrecognized arguments: --no-such-option"),
+        (
+            ["--threads", "100000"],
+            f"argument --threads: expected an integer 1..{MAX_THREADS} (far larger thread counts crash "
+            "LightGBM); got 100000",
+        ),
+        (["--threads", "0"], f"argument --threads: expected an integer 1..{MAX_THREADS}; got 0"),
+        (["--threads", "two"], f"argument --threads: expected an integer 1..{MAX_THREADS}; got 'two'"),
+        (["--seed", "-1"], "argument --seed: expected an integer >= 0; got -1"),
+        (["--classes", "1"], "argument --classes: expected an integer >= 2; got 1"),
+        (["--rounds", "0"], "argument --rounds: expected an integer 1..2147483647; got 0"),
+        (["--rounds", "-3"], "argument --rounds: expected an integer 1..2147483647; got -3"),
+        (
+            ["--rounds", str(2**31)],
+            "argument --rounds: expected an integer 1..2147483647 (the backends read it as a C int); "
+            "got 2147483648",
+        ),
+        (
+            ["--depth", "18"],
+            "--depth: expected at most 17 with --backend both (LightGBM's num_leaves = 2**depth - 1 may be "
+            "at most 131072); got 18",
+        ),
+        (["--depth", "0"], "argument --depth: expected an integer 1..2147483647; got 0"),
+        (["--learning-rate", "inf"], "argument --learning-rate: expected a positive number; got inf"),
+        (["--learning-rate", "1e999"], "argument --learning-rate: expected a positive number; got 1e999"),
+        (["--learning-rate", "-0.1"], "argument --learning-rate: expected a positive number; got -0.1"),
+        (["--json", ""], "--json: expected a file path; got ''"),
+        (["--json", "out/"], "--json: expected a file path; got a folder, 'out/'"),
+        (["--json", os.curdir], "--json: expected a file path; got a folder, '.'"),
+        (["--data", "digits", "--seed", "-2"], "argument --seed: expected an integer >= 0; got -2"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(args, message, capsys):
@@ -205,6 +237,172 @@ def test_bad_options_exit_2_with_one_line(args, message, capsys):
     assert captured.out == ""
     assert captured.err.startswith("boostobj bench: error: ") and message in captured.err
     assert captured.err.count("\n") == 1  # one line
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--rows", str(10**12)],
+            "--rows: expected a workload that fits in this machine's 16.0 GiB of memory; got "
+            "1,000,000,000,000 + 100,000 test rows x 24 classes x 10 features, depth 6, LightGBM's "
+            "histograms: about 968,575.6 GiB",
+        ),
+        (
+            ["--backend", "xgboost", "--classes", "100000", "--valid-per-row", "2", "--rows", "20"],
+            "--rows, --classes: expected a workload that fits in this machine's 16.0 GiB "
+            "of memory; got 20 + 5 test rows x 100,000 classes x 10 features, depth 6: about 83.9 GiB",
+        ),
+        (
+            ["--backend", "lightgbm", "--features", "400", "--depth", "17"],
+            "--features, --depth: expected a workload that fits in this machine's 16.0 GiB of memory; got "
+            "200,000 + 50,000 test rows x 24 classes x 400 features, depth 17, LightGBM's histograms: "
+            "about 200.2 GiB",
+        ),
+    ],
+)
+def test_workload_larger_than_memory_exits_2_before_any_work(args, message, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_memory_available", lambda: 16 * 2**30)
+    monkeypatch.setattr("boostobj._bench.runner.run_bench", lambda *a, **k: pytest.fail("ran"))
+    assert main(["bench", *args]) == 2
+    err = capsys.readouterr().err
+    assert err == f"boostobj bench: error: {message} (see boostobj bench --help)\n"
+
+
+def test_memory_estimate_lets_the_documented_runs_through():
+    # the README's large run (1M rows, K = 24, both backends) needs about 1 GiB
+    assert cli._memory_needed(1_000_000, 100_000, 24, 10, 6, lightgbm=True) < 2 * 2**30
+    assert cli._memory_available() is None or cli._memory_available() > 2**28
+
+
+@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="--plot needs matplotlib (its absence is tested)")
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--plot", "r.xyz"], "--plot: expected a .png file (or another format matplotlib writes: "),
+        (
+            ["--json", "r.png", "--plot", "./r.png"],
+            "--plot: expected another file than --json's; got the same",
+        ),
+    ],
+)
+def test_bad_plot_paths_exit_2(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"boostobj bench: error: {message}") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # the checks leave no file behind
+
+
+def test_output_check_leaves_new_and_existing_files_as_they_were(tmp_path):
+    new = tmp_path / "new.json"
+    cli._check_output("json", str(new))
+    assert not new.exists()
+    old = tmp_path / "old.json"
+    old.write_text("previous results")
+    cli._check_output("json", str(old))
+    assert old.read_text() == "previous results"
+
+
+def test_unwritable_output_exits_2_before_any_work(tmp_path, monkeypatch, capsys):
+    # as root every file is writable: refuse the open itself, as a read-only file system would
+    target = str(tmp_path / "r.json")
+    real_open = os.open
+
+    def refusing_open(path, *args, **kwargs):
+        if path == target:
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    assert main(["bench", "--json", target]) == 2
+    err = capsys.readouterr().err
+    message = f"--json: cannot write {target!r} (Permission denied)"
+    assert err == f"boostobj bench: error: {message} (see boostobj bench --help)\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write anywhere")
+def test_read_only_folder_exits_2(tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert main(["bench", "--json", str(folder / "r.json")]) == 2
+    finally:
+        folder.chmod(0o700)
+    assert f"--json: folder {str(folder)!r} is not writable" in capsys.readouterr().err
+
+
+def _fake_run(remove=None):
+    """A stand-in for the benchmark (no training): removes ``remove`` meanwhile, returns a report."""
+
+    def run_bench(config, progress=None):
+        if remove is not None:
+            for child in remove.iterdir():
+                child.unlink()
+            remove.rmdir()
+        return {"config": {"rows": config.rows}, "results": [{"id": "1", "train_seconds": 0.5}]}
+
+    return run_bench
+
+
+def _fake_outputs(monkeypatch, plot_error=None):
+    monkeypatch.setattr("boostobj._bench.report.format_table", lambda report: "THE TABLE")
+
+    def write_plot(report, path):
+        if plot_error is not None:
+            raise plot_error
+        Path(path).write_bytes(b"png")
+
+    monkeypatch.setattr("boostobj._bench.report.write_plot", write_plot)
+
+
+def test_json_that_fails_at_the_end_keeps_the_results(tmp_path, monkeypatch, capsys):
+    """The folder checked up front is removed during the run: the table is printed, the JSON
+    saved to a temporary file, the failure reported in one line, exit code 1, no traceback."""
+    out = tmp_path / "out"
+    out.mkdir()
+    _fake_outputs(monkeypatch)
+    monkeypatch.setattr("boostobj._bench.runner.run_bench", _fake_run(remove=out))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    target = str(out / "r.json")
+    assert main(["bench", "--backend", "xgboost", "--rows", "20", "--json", target]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "THE TABLE\n"
+    last = captured.err.splitlines()[-1]
+    prefix = (
+        f"boostobj bench: error: --json: could not write {target!r} (No such file or directory); "
+        "the results are in the table above and in "
+    )
+    assert last.startswith(prefix)
+    saved = json.loads(Path(last.removeprefix(prefix)).read_text())
+    assert saved["results"] == [{"id": "1", "train_seconds": 0.5}] and saved["command"].startswith("boostobj")
+
+
+@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="--plot needs matplotlib")
+def test_plot_that_fails_at_the_end_still_writes_the_json(tmp_path, monkeypatch, capsys):
+    _fake_outputs(monkeypatch, plot_error=OSError(28, "No space left on device"))
+    monkeypatch.setattr("boostobj._bench.runner.run_bench", _fake_run())
+    json_path, png_path = tmp_path / "r.json", tmp_path / "r.png"
+    args = [
+        "bench",
+        "--backend",
+        "xgboost",
+        "--rows",
+        "20",
+        "--json",
+        str(json_path),
+        "--plot",
+        str(png_path),
+    ]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "THE TABLE\n"
+    assert json.loads(json_path.read_text())["results"][0]["id"] == "1"
+    assert captured.err.splitlines()[-1] == (
+        f"boostobj bench: error: --plot: could not write {str(png_path)!r} (No space left on device); "
+        "the results are in the table above"
+    )
 
 
 def test_bad_option_in_a_real_process_has_no_traceback():

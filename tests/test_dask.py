@@ -211,7 +211,7 @@ def test_lightgbm_dask_classifier_recipe_matches_local(client, tdata):
 def test_dataframes_and_unaligned_partitions(client, tdata):
     """A DataFrame X, a DataFrame mask and labels chunked differently from X."""
     X, y, mask = tdata["X"], tdata["y"], tdata["mask"]
-    columns = [f"c{j}" for j in range(K)]
+    columns = [str(j) for j in range(K)]  # string labels of the class indices: matched as such
     dX = dd.from_pandas(pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])]), npartitions=3)
     dm = dd.from_pandas(pd.DataFrame(mask.to_dense(), columns=columns), npartitions=2)
     dy = da.from_array(y, chunks=450)
@@ -240,7 +240,7 @@ def _lying_mask(dense, chunk, bad_block, width):
 def test_partition_with_wrong_mask_width_fails_clearly(client, tdata):
     dX, dy = _dask(tdata["X"], tdata["y"])
     dm = _lying_mask(tdata["mask"].to_dense(), CHUNK, bad_block=1, width=K - 1)
-    message = r"mask: expected 5 columns \(one per class\); partition 1 \(rows 700..1399\) has 4"
+    message = r"mask: expected 5 classes, got a mask of 4 \[in partition 1 \(rows 700..1399\)"
     with pytest.raises(ValueError, match=message):
         bdask.dask_dmatrix(client, dX, dy, mask=dm)
     with pytest.raises(ValueError, match=message):
@@ -321,7 +321,7 @@ def test_empty_partitions_keep_the_partitioning_and_train(client, tdata):
     probabilities keep X's partitions, and training skips the empty one."""
     X, y, mask = tdata["X"], tdata["y"], tdata["mask"]
     dX = _filtered(pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])]))
-    dm = _filtered(pd.DataFrame(mask.to_dense(), columns=[f"c{j}" for j in range(K)]))
+    dm = _filtered(pd.DataFrame(mask.to_dense())[list(range(K))[::-1]])  # columns matched by label
     dy = _filtered(pd.Series(y))
     first, second = dd.from_pandas(pd.Series(y), npartitions=3).divisions[1:3]
     kept = np.r_[0:first, second:N]
@@ -359,12 +359,17 @@ def test_start_margins_with_a_client_raises_a_bad_partition_before_fit(client, t
 
 def test_nullable_and_missing_mask_values(client, tdata):
     mask = tdata["mask"]
-    frame = pd.DataFrame(mask.to_dense(), columns=[f"c{j}" for j in range(K)]).astype("boolean")
+    frame = pd.DataFrame(mask.to_dense()).astype("boolean")
     dX = dd.from_pandas(pd.DataFrame(tdata["X"]), npartitions=2)
     start = bdask.start_margins(dX, dd.from_pandas(frame, npartitions=2))
     np.testing.assert_array_equal(start.compute(), mask.margin_offset(np.float64))
+    named = frame.rename(columns=lambda j: f"c{j}")
+    with pytest.raises(ValueError, match=r"missing class columns \[0, 1, 2, 3, 4\], unknown columns \['c0'"):
+        bdask.start_margins(dX, dd.from_pandas(named, npartitions=2)).compute()
     frame.iloc[1200, 2] = pd.NA
-    with pytest.raises(ValueError, match=r"mask: missing values in partition 1 \(rows 1000..1999\)"):
+    with pytest.raises(
+        ValueError, match=r"mask: column 2 has missing values.*in partition 1 \(rows 1000..1999\)"
+    ):
         bdask.start_margins(dX, dd.from_pandas(frame, npartitions=2)).compute()
     with pytest.raises(TypeError, match="dtype: expected float32 or float64 .* got int32"):
         bdask.start_margins(dX, dd.from_pandas(frame, npartitions=2), dtype=np.int32)

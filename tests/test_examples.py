@@ -17,6 +17,9 @@ SMALL = {
     "label_smoothing.py": ["--rows", "2000", "--rounds", "5"],
     "custom_loss.py": ["--rows", "2000", "--rounds", "5"],
     "dask_training.py": ["--rows", "3000", "--rounds", "5"],
+    "deploy_without_boostobj.py": ["--rows", "2000", "--estimators", "5"],
+    "explain_masked_model.py": ["--rows", "2000", "--estimators", "5"],
+    "calibrate_masked_model.py": ["--rows", "3000", "--estimators", "20"],
 }
 
 

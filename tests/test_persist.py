@@ -4,6 +4,8 @@ masked probabilities; the files still load in plain XGBoost / LightGBM."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 
@@ -52,7 +54,7 @@ def test_booster_round_trip_predicts_identical_probabilities(backend, suffix, tr
     X, mask = trans["X"], trans["mask"]
     expected = bo.predict_proba(booster, X, mask=mask, init_score=intercept)
     path = tmp_path / f"model.{suffix}"
-    bo.save_model(path, booster, loss=loss, init_score=intercept)
+    bo.save_model(booster, path, loss=loss, init_score=intercept)
     loaded = bo.load_model(path)
     assert isinstance(loaded, bo.SavedBooster)
     assert loaded.loss == loss and repr(loaded.loss) == repr(loss)
@@ -130,7 +132,7 @@ def test_estimator_round_trip_in_this_and_a_fresh_process(name, trans, tmp_path)
     kwargs = {"valid_mask": mask} if masked else {}
     expected = est.predict_proba(X, **kwargs)
     path = tmp_path / ("model.json" if name.startswith("xgb") else "model.txt")
-    bo.save_model(path, est)
+    bo.save_model(est, path)
     loaded = bo.load_model(path)
     assert type(loaded) is type(est)
     assert repr(loaded.get_params()) == repr(est.get_params())
@@ -164,7 +166,7 @@ def test_dataframe_feature_names_are_kept(trans, tmp_path):
     frame = pd.DataFrame(trans["X"], columns=["state", "a", "b", "c"])
     est = MaskedLGBMClassifier(n_estimators=5, mask_from=TransitionMask("state", trans["allowed"]))
     est.fit(frame, trans["y"])
-    bo.save_model(tmp_path / "m.txt", est)
+    bo.save_model(est, tmp_path / "m.txt")
     loaded = bo.load_model(tmp_path / "m.txt")
     assert loaded.feature_names_in_.tolist() == ["state", "a", "b", "c"]
     np.testing.assert_array_equal(loaded.predict_proba(frame), est.predict_proba(frame))
@@ -219,7 +221,7 @@ def _edit_config(path, old: str, new: str) -> None:
 def test_a_later_format_version_and_foreign_classes_are_refused(trans, tmp_path):
     booster, intercept = _train_booster("lightgbm", trans, SoftmaxLoss())
     path = tmp_path / "m.txt"
-    bo.save_model(path, booster, loss=SoftmaxLoss(), init_score=intercept)
+    bo.save_model(booster, path, loss=SoftmaxLoss(), init_score=intercept)
     later = tmp_path / "later.txt"
     later.write_text(path.read_text())
     _edit_config(later, '"format_version":1', '"format_version":99')
@@ -238,14 +240,14 @@ def test_a_later_format_version_and_foreign_classes_are_refused(trans, tmp_path)
 def test_saving_does_not_touch_the_callers_booster(trans, tmp_path):
     booster, intercept = _train_booster("xgboost", trans, SoftmaxLoss())
     booster.set_attr(boostobj_config="mine")
-    bo.save_model(tmp_path / "m.json", booster, init_score=intercept)
+    bo.save_model(booster, tmp_path / "m.json", init_score=intercept)
     assert booster.attr("boostobj_config") == "mine"
     with pytest.raises(
         TypeError, match=r"booster: expected an xgboost.Booster or a lightgbm.Booster, got dict"
     ):
-        bo.save_model(tmp_path / "m.json", {})
+        bo.save_model({}, tmp_path / "m.json")
     with pytest.raises(TypeError, match=r"loss: expected a boostobj Loss"):
-        bo.save_model(tmp_path / "m.json", booster, loss="softmax")
+        bo.save_model(booster, tmp_path / "m.json", loss="softmax")
 
 
 @pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
@@ -258,7 +260,7 @@ def test_make_loss_of_importable_functions_round_trips_when_imports_are_allowed(
     ):
         booster, intercept = _train_booster(backend, trans, loss)
         path = tmp_path / ("m.json" if backend == "xgboost" else "m.txt")
-        bo.save_model(path, booster, loss=loss, init_score=intercept)
+        bo.save_model(booster, path, loss=loss, init_score=intercept)
         with pytest.raises(
             ValueError, match=r"names the function tests.test_custom:(focal_q|softmax_ce); load it"
         ):
@@ -278,7 +280,7 @@ def test_make_loss_of_a_lambda_cannot_be_saved_as_json(trans, tmp_path):
         TypeError,
         match=r"loss.loss: cannot save a function .*<lambda> as JSON .*functions importable by name",
     ):
-        bo.save_model(tmp_path / "m.txt", booster, loss=loss, init_score=intercept)
+        bo.save_model(booster, tmp_path / "m.txt", loss=loss, init_score=intercept)
 
 
 def test_an_early_stopped_lightgbm_booster_predicts_the_same_in_plain_lightgbm(trans, tmp_path):
@@ -298,7 +300,7 @@ def test_an_early_stopped_lightgbm_booster_predicts_the_same_in_plain_lightgbm(t
     )
     assert 0 < booster.best_iteration < booster.current_iteration()
     path = tmp_path / "m.txt"
-    bo.save_model(path, booster)
+    bo.save_model(booster, path)
     loaded = bo.load_model(path)
     plain = lgb.Booster(model_file=path)
     expected = bo.predict_proba(booster, X, mask=mask, num_iteration=booster.best_iteration)
@@ -309,7 +311,415 @@ def test_an_early_stopped_lightgbm_booster_predicts_the_same_in_plain_lightgbm(t
 def test_unknown_fitted_attributes_are_refused(trans, tmp_path):
     clf = MaskedLGBMClassifier(n_estimators=3).fit(trans["X"], trans["y"], valid_mask=trans["mask"])
     path = tmp_path / "m.txt"
-    bo.save_model(path, clf)
+    bo.save_model(clf, path)
     _edit_config(path, '"engine_":', '"__class__":')
     with pytest.raises(ValueError, match="path: unknown fitted attribute '__class__'"):
         bo.load_model(path)
+
+
+# ---------------------------------------------------------------------- tampered configurations
+def _tiny():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((60, 3)), np.arange(60) % 3
+
+
+@pytest.fixture(scope="module")
+def tiny_files(tmp_path_factory):
+    """Texts of tiny saved models: a LightGBM booster (with loss and intercept) and estimator."""
+    X, y = _tiny()
+    folder = tmp_path_factory.mktemp("tiny")
+    params = {"num_class": 3, "num_threads": 1, "verbose": -1, "num_leaves": 4, "min_data_in_leaf": 5}
+    loss = SoftmaxLoss()
+    intercept = loss.init_raw_prediction(y)
+    dtrain = bo.lightgbm_dataset(X, y, init_score=intercept)
+    booster = lgb.train({**params, "objective": bo.lightgbm_objective(loss)}, dtrain, 2)
+    bo.save_model(booster, folder / "booster.txt", loss=loss, init_score=intercept)
+    est = MaskedLGBMClassifier(n_estimators=2, num_leaves=4, min_child_samples=5, n_jobs=1).fit(X, y)
+    bo.save_model(est, folder / "estimator.txt")
+    return {name: (folder / f"{name}.txt").read_text() for name in ("booster", "estimator")}
+
+
+def _with_config(text: str, edit) -> str:
+    """``text`` with its boostobj_config line's JSON passed through ``edit`` (which returns the new
+    configuration, or a str for raw text)."""
+    start = text.index("\nboostobj_config:") + len("\nboostobj_config:")
+    end = text.index("\n", start)
+    config = edit(json.loads(text[start:end]))
+    raw = config if isinstance(config, str) else json.dumps(config)
+    return text[:start] + raw + text[end:]
+
+
+def _set(*keys_and_value):
+    """An edit setting ``config[k1][k2]... = value`` (``_DELETE`` deletes it)."""
+    *keys, value = keys_and_value
+
+    def edit(config):
+        inner = config
+        for key in keys[:-1]:
+            inner = inner[key]
+        if value is _DELETE:
+            del inner[keys[-1]]
+        else:
+            inner[keys[-1]] = value
+        return config
+
+    return edit
+
+
+_DELETE = object()
+_NAN_ARRAY = {
+    "__type__": "ndarray",
+    "dtype": "<f8",
+    "shape": [3],
+    "flat": True,
+    "data": [{"__type__": "float", "value": "nan"}, 0.0, 0.0],
+}
+_PREFIX = r"path: the boostobj configuration"
+
+BOOSTER_CONFIGS = [
+    ("not JSON", lambda c: "{oops", rf"{_PREFIX} is not valid JSON \(Expecting property name"),
+    ("a list", lambda c: [1, 2], rf"{_PREFIX} is not a JSON object; got list"),
+    (
+        "a NaN literal",
+        lambda c: json.dumps({**c, "best_iteration": "N"}).replace('"N"', "NaN"),
+        rf"{_PREFIX} holds the JSON constant NaN \(it never does\)",
+    ),
+    ("no kind", _set("kind", _DELETE), rf"{_PREFIX} lacks the key 'kind'"),
+    (
+        "an unknown kind",
+        _set("kind", "model"),
+        rf"{_PREFIX}'s 'kind' is 'model'; expected 'booster' or 'estimator'",
+    ),
+    ("no format_version", _set("format_version", _DELETE), rf"{_PREFIX} lacks the key 'format_version'"),
+    (
+        "format_version '1'",
+        _set("format_version", "1"),
+        rf"{_PREFIX}'s 'format_version' is '1'; expected an integer 1..1",
+    ),
+    (
+        "format_version 0",
+        _set("format_version", 0),
+        rf"{_PREFIX}'s 'format_version' is 0; expected an integer 1..1",
+    ),
+    (
+        "another backend",
+        _set("backend", "xgboost"),
+        rf"{_PREFIX}'s 'backend' is 'xgboost'; expected 'lightgbm', the model the file holds",
+    ),
+    (
+        "best_iteration -1",
+        _set("best_iteration", -1),
+        rf"{_PREFIX}'s 'best_iteration' is -1; expected None or an integer 0..2 \(the booster has 2 rounds\)",
+    ),
+    (
+        "best_iteration 1.5",
+        _set("best_iteration", 1.5),
+        rf"{_PREFIX}'s 'best_iteration' is 1.5; expected None or",
+    ),
+    (
+        "best_iteration true",
+        _set("best_iteration", True),
+        rf"{_PREFIX}'s 'best_iteration' is True; expected None",
+    ),
+    (
+        "best_iteration past the rounds",
+        _set("best_iteration", 3),
+        rf"{_PREFIX}'s 'best_iteration' is 3; expected",
+    ),
+    ("no loss", _set("loss", _DELETE), rf"{_PREFIX} lacks the key 'loss'"),
+    ("a number as loss", _set("loss", 3), rf"{_PREFIX}'s 'loss' is 3; expected null or a boostobj Loss"),
+    (
+        "a mask as loss",
+        _set("loss", {"__type__": "ClassMask", "indptr": [0, 1], "indices": [0], "n_classes": 2}),
+        rf"{_PREFIX}'s 'loss' is ClassMask\(.*\); expected null or a boostobj Loss",
+    ),
+    (
+        "a loss of invalid parameters",
+        _set("loss", "params", "hessian", "newton"),
+        rf"{_PREFIX}'s 'loss' is not a value boostobj saves \(ValueError: hessian: expected one of",
+    ),
+    (
+        "a loss of unknown parameters",
+        _set("loss", "params", "colour", "red"),
+        rf"{_PREFIX}'s 'loss' is not a value boostobj saves \(TypeError: .*colour",
+    ),
+    ("no init_score", _set("init_score", _DELETE), rf"{_PREFIX} lacks the key 'init_score'"),
+    (
+        "an init_score of 2 values",
+        _set("init_score", "data", [0.0, 0.0]),
+        rf"{_PREFIX}'s 'init_score' is not a value boostobj saves \(ValueError: cannot reshape",
+    ),
+    (
+        "an init_score for 2 classes",
+        _set(
+            "init_score",
+            {"__type__": "ndarray", "dtype": "<f8", "shape": [2], "flat": False, "data": [0.0, 0.0]},
+        ),
+        rf"{_PREFIX}'s 'init_score' has 2 values; the booster has 3 margins per row",
+    ),
+    (
+        "a NaN init_score",
+        _set("init_score", _NAN_ARRAY),
+        rf"{_PREFIX}'s 'init_score' is invalid: expected finite values .*; class 0 has nan",
+    ),
+    (
+        "a string init_score",
+        _set("init_score", "abc"),
+        rf"{_PREFIX}'s 'init_score' is 'abc'; expected an array of 3 finite numbers",
+    ),
+    (
+        "an array without dtype",
+        _set("init_score", "dtype", _DELETE),
+        rf"{_PREFIX}'s 'init_score' is not a value boostobj saves \(the key 'dtype' is missing\)",
+    ),
+    (
+        "an array of void dtype",
+        _set("init_score", "dtype", "V8"),
+        rf"{_PREFIX}'s 'init_score' is not a value boostobj saves "
+        r"\(ValueError: dtype 'V8' is not one boostobj saves\)",
+    ),
+    (
+        "an array of negative shape",
+        _set("init_score", "shape", [-1]),
+        rf"{_PREFIX}'s 'init_score' is not a value boostobj saves "
+        r"\(ValueError: shape \[-1\] is not a list of sizes\)",
+    ),
+    (
+        "an unknown value type",
+        _set("init_score", "__type__", "pickle"),
+        r"path: unknown value type 'pickle' in the boostobj configuration",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "edit", "message"), BOOSTER_CONFIGS, ids=[c[0] for c in BOOSTER_CONFIGS])
+def test_a_tampered_booster_configuration_is_a_value_error(name, edit, message, tiny_files, tmp_path):
+    path = tmp_path / "m.txt"
+    path.write_text(_with_config(tiny_files["booster"], edit))
+    with pytest.raises(ValueError, match=message):
+        bo.load_model(path)
+
+
+def test_the_untampered_tiny_files_load(tiny_files, tmp_path):
+    X, _ = _tiny()
+    for name, text in tiny_files.items():
+        path = tmp_path / f"{name}.txt"
+        path.write_text(_with_config(text, lambda c: c))
+        assert bo.load_model(path).predict_proba(X).shape == (60, 3)
+
+
+ESTIMATOR_CONFIGS = [
+    (
+        "the base class",
+        _set("estimator", "MaskedBoostingClassifier"),
+        r"path: unknown estimator 'MaskedBoostingClassifier' in the boostobj configuration",
+    ),
+    (
+        "an estimator of the other backend",
+        _set("estimator", "MaskedXGBClassifier"),
+        rf"{_PREFIX}'s 'estimator' is 'MaskedXGBClassifier'; expected an estimator of lightgbm models",
+    ),
+    ("no params", _set("params", _DELETE), rf"{_PREFIX} lacks the key 'params'"),
+    ("params not an object", _set("params", [1]), rf"{_PREFIX}'s 'params' is \[1\]; expected an object"),
+    (
+        "an unknown parameter",
+        _set("params", "colour", "red"),
+        rf"{_PREFIX}'s 'params' name 'colour', not a parameter of MaskedLGBMClassifier",
+    ),
+    (
+        "an invalid parameter",
+        _set("params", "engine", "gpu"),
+        rf"{_PREFIX}'s 'params' are invalid: engine: expected one of "
+        r"\['auto', 'native', 'numba'\]; got 'gpu'",
+    ),
+    (
+        "a number as mask_from",
+        _set("params", "mask_from", 3),
+        rf"{_PREFIX}'s 'params' are invalid: mask_from: expected a callable X -> mask; got int",
+    ),
+    ("no fitted", _set("fitted", _DELETE), rf"{_PREFIX} lacks the key 'fitted'"),
+    ("fitted not an object", _set("fitted", 3), rf"{_PREFIX}'s 'fitted' is 3; expected an object"),
+    ("no classes_", _set("fitted", "classes_", _DELETE), rf"{_PREFIX} lacks the key 'fitted.classes_'"),
+    ("no n_classes", _set("n_classes", _DELETE), rf"{_PREFIX} lacks the key 'n_classes'"),
+    (
+        "classes_ a list",
+        _set("fitted", "classes_", [0, 1, 2]),
+        rf"{_PREFIX}'s 'fitted.classes_' is \[0, 1, 2\]; expected a 1-D array of at least 2 labels",
+    ),
+    (
+        "repeated classes_",
+        _set("fitted", "classes_", "data", [0, 0, 2]),
+        rf"{_PREFIX}'s 'fitted.classes_' is \[0, 0, 2\]; expected distinct labels of one type",
+    ),
+    (
+        "n_classes off",
+        _set("n_classes", 4),
+        rf"{_PREFIX}'s 'n_classes' is 4; expected 3, the length of fitted.classes_",
+    ),
+    (
+        "classes_ of 4 for 3 margins",
+        lambda c: _set("n_classes", 4)(
+            _set(
+                "fitted",
+                "classes_",
+                {"__type__": "ndarray", "dtype": "<i8", "shape": [4], "flat": False, "data": [0, 1, 2, 3]},
+            )(c)
+        ),
+        rf"{_PREFIX}'s 'fitted.classes_' has 4 classes, but the booster has 3 margins per row",
+    ),
+    (
+        "intercept_ of 2 values",
+        _set(
+            "fitted",
+            "intercept_",
+            {"__type__": "ndarray", "dtype": "<f8", "shape": [2], "flat": False, "data": [0.0, 0.0]},
+        ),
+        rf"{_PREFIX}'s 'fitted.intercept_' has 2 values; the booster has 3 margins per row",
+    ),
+    (
+        "a NaN intercept_",
+        _set("fitted", "intercept_", _NAN_ARRAY),
+        rf"{_PREFIX}'s 'fitted.intercept_' is invalid: expected finite values .*; class 0 has nan",
+    ),
+    (
+        "integer intercept_",
+        _set("fitted", "intercept_", "dtype", "<i8"),
+        rf"{_PREFIX}'s 'fitted.intercept_' is array\(.*\); expected an array of 3 floats",
+    ),
+    (
+        "engine_ 'gpu'",
+        _set("fitted", "engine_", "gpu"),
+        rf"{_PREFIX}'s 'fitted.engine_' is 'gpu'; expected 'native' or 'numba'",
+    ),
+    (
+        "best_iteration_ -1",
+        _set("fitted", "best_iteration_", -1),
+        rf"{_PREFIX}'s 'fitted.best_iteration_' is -1; expected None or an integer 0..1 "
+        r"\(the booster has 2 rounds\)",
+    ),
+    (
+        "best_iteration_ 0.5",
+        _set("fitted", "best_iteration_", 0.5),
+        rf"{_PREFIX}'s 'fitted.best_iteration_' is 0.5",
+    ),
+    (
+        "best_iteration_ 2 of 2 rounds",
+        _set("fitted", "best_iteration_", 2),
+        rf"{_PREFIX}'s 'fitted.best_iteration_' is 2",
+    ),
+    (
+        "evals_result_ a list",
+        _set("fitted", "evals_result_", []),
+        rf"{_PREFIX}'s 'fitted.evals_result_' is \[\]; expected an object",
+    ),
+    (
+        "n_features_in_ 4",
+        _set("fitted", "n_features_in_", 4),
+        rf"{_PREFIX}'s 'fitted.n_features_in_' is 4; expected 3, the booster's number of features",
+    ),
+    (
+        "feature_names_in_ of 2 names",
+        _set(
+            "fitted",
+            "feature_names_in_",
+            {"__type__": "ndarray", "dtype": "object", "shape": [2], "flat": True, "data": ["a", "b"]},
+        ),
+        rf"{_PREFIX}'s 'fitted.feature_names_in_' is array\(\['a', 'b'\], dtype=object\); "
+        r"expected an array of 3 feature names",
+    ),
+    (
+        "a tuple of no list",
+        _set("params", "classes", {"__type__": "tuple", "items": 3}),
+        rf"{_PREFIX}'s 'params.classes' is not a value boostobj saves "
+        r"\(TypeError: expected a list, got int\)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "message"), ESTIMATOR_CONFIGS, ids=[c[0] for c in ESTIMATOR_CONFIGS]
+)
+def test_a_tampered_estimator_configuration_is_a_value_error(name, edit, message, tiny_files, tmp_path):
+    path = tmp_path / "m.txt"
+    path.write_text(_with_config(tiny_files["estimator"], edit))
+    with pytest.raises(ValueError, match=message):
+        bo.load_model(path)
+
+
+def test_a_function_that_cannot_be_imported_is_a_value_error(tiny_files, tmp_path):
+    function = {"__type__": "function", "module": "nowhere_at_all", "qualname": "f"}
+    path = tmp_path / "m.txt"
+    path.write_text(_with_config(tiny_files["estimator"], _set("params", "mask_from", function)))
+    with pytest.raises(ValueError, match=r"names the function nowhere_at_all:f; load it with"):
+        bo.load_model(path)
+    with pytest.raises(
+        ValueError,
+        match=rf"{_PREFIX}'s 'params.mask_from' is not a value boostobj saves \(ModuleNotFoundError: "
+        r"No module named 'nowhere_at_all'\)",
+    ):
+        bo.load_model(path, import_functions=True)
+
+
+def test_a_tampered_xgboost_configuration_is_a_value_error(tmp_path):
+    X, y = _tiny()
+    est = MaskedXGBClassifier(n_estimators=2, max_depth=2, n_jobs=1).fit(X, y)
+    path = tmp_path / "m.json"
+    bo.save_model(est, path)
+    doc = json.loads(path.read_text())
+    attributes = doc["learner"]["attributes"]
+    config = json.loads(attributes["boostobj_config"])
+    config["fitted"]["best_iteration_"] = 7
+    attributes["boostobj_config"] = json.dumps(config)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(
+        ValueError,
+        match=rf"{_PREFIX}'s 'fitted.best_iteration_' is 7; expected None or an "
+        r"integer 0..1 \(the booster has 2 rounds\)",
+    ):
+        bo.load_model(path)
+    attributes["boostobj_config"] = "[]"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=rf"{_PREFIX} is not a JSON object; got list"):
+        bo.load_model(path)
+
+
+# ---------------------------------------------------------------------- unwritable paths
+@pytest.mark.parametrize("backend", ["xgboost", "lightgbm"])
+def test_saving_to_an_unwritable_path_is_an_os_error_naming_it(backend, tmp_path):
+    X, y = _tiny()
+    if backend == "xgboost":
+        booster = xgb.train(
+            {"num_class": 3, "nthread": 1, "max_depth": 2, "verbosity": 0},
+            bo.xgboost_dmatrix(X, y),
+            1,
+            obj=bo.xgboost_objective(),
+        )
+    else:
+        params = {"num_class": 3, "num_threads": 1, "verbose": -1, "num_leaves": 4, "min_data_in_leaf": 5}
+        booster = lgb.train({**params, "objective": bo.lightgbm_objective()}, bo.lightgbm_dataset(X, y), 1)
+    (tmp_path / "file.txt").write_text("a file, not a folder")
+    (tmp_path / "folder.json").mkdir()
+    cases = [
+        (tmp_path / "file.txt" / "m.json", NotADirectoryError),  # fails even as root
+        (tmp_path / "missing" / "m.json", FileNotFoundError),
+        (tmp_path / "folder.json", IsADirectoryError),
+    ]
+    for path, error in cases:
+        with pytest.raises(error, match=re.escape(repr(str(path)))):
+            bo.save_model(booster, path)
+        assert not path.is_file()
+    if backend == "xgboost":  # the configuration set for saving is taken off again
+        assert booster.attr("boostobj_config") is None
+
+
+def test_the_earlier_argument_order_still_works_with_a_warning(tmp_path):
+    X, y, mask = make_transition_data(200, 4, 2, random_state=0)
+    booster = xgb.train(
+        {"num_class": 4, "nthread": 1}, bo.xgboost_dmatrix(X, y, mask=mask), 2, obj=bo.xgboost_objective()
+    )
+    with pytest.warns(
+        FutureWarning, match=r"save_model\(path, model\) is deprecated: call save_model\(model, path\)"
+    ):
+        bo.save_model(tmp_path / "old.json", booster)
+    bo.save_model(booster, tmp_path / "new.json")
+    assert (tmp_path / "old.json").read_bytes() == (tmp_path / "new.json").read_bytes()

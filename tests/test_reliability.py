@@ -101,7 +101,7 @@ def test_pickled_and_saved_estimators_predict_identically_in_loky_workers(big, t
     expected = clf.predict_proba(X, valid_mask=mask)
     blob = pickle.dumps(clf)
     path = tmp_path / "model.ubj"
-    bo.save_model(path, clf)
+    bo.save_model(clf, path)
     parts = np.array_split(np.arange(len(y)), 4)
     jobs = [joblib.delayed(_predict_in_worker)(blob, X[p], mask.take(p)) for p in parts]
     jobs += [joblib.delayed(_load_in_worker)(str(path), X[p], mask.take(p)) for p in parts]

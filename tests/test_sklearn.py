@@ -51,10 +51,15 @@ def test_masked_fit_predict_matches_the_booster(cls, trans):
     assert mask.contains(clf.predict(X, valid_mask=mask)).all()  # never an invalid class
     direct = boostobj.predict_proba(clf.booster_, X, mask=mask, init_score=clf.intercept_)
     np.testing.assert_array_equal(proba, direct)
-    # without the mask at predict time, the model still puts its mass on plausible classes,
-    # but not exactly 0 on invalid ones
-    unmasked = clf.predict_proba(X)
+    # without a mask at predict time the model refuses (it was fitted with masks); asked for
+    # every class explicitly, it puts mass on classes invalid in training
+    with pytest.raises(ValueError, match="fitted with per-row masks, so predict_proba needs one too"):
+        clf.predict_proba(X)
+    unmasked = clf.predict_proba(X, valid_mask="all")
     assert (unmasked[~mask.to_dense()] > 0).any()
+    np.testing.assert_array_equal(
+        unmasked, boostobj.predict_proba(clf.booster_, X, init_score=clf.intercept_)
+    )
 
 
 @pytest.mark.parametrize(("cls", "tol"), [(MaskedXGBClassifier, 1e-5), (MaskedLGBMClassifier, 1e-8)])
@@ -239,7 +244,9 @@ def test_bad_inputs(cls, trans):
     with pytest.raises(ValueError, match=r"y: the label \d of row 7 is not one of its valid classes"):
         small(cls).fit(X, bad_y, valid_mask=mask)
     clf = small(cls).fit(X, y, valid_mask=mask)
-    with pytest.raises(ValueError, match=r"valid_mask: has 4 classes \(columns\) but the estimator has 5"):
+    with pytest.raises(
+        ValueError, match=r"valid_mask: expected 5 classes \(classes \[.*\]\), got a mask of 4"
+    ):
         clf.predict_proba(X, valid_mask=np.ones((len(y), 4), bool))
     with pytest.raises(ValueError, match=r"mask_from\(X\): has 10 rows but X has 1200"):
         small(cls, mask_from=lambda X: mask.take(np.arange(10))).fit(X, y)
