@@ -7,10 +7,12 @@ access.
 """
 
 from ._threads import get_num_threads, set_num_threads
+from .choice import ChoiceLoss
 from .custom import CustomLoss, make_loss
 from .explanations import MaskedExplanation, explain
 from .export import ExportedModel, export_model
 from .focal import BinaryFocalLoss, FocalLoss
+from .grouped import GroupedSoftmaxLoss
 from .lgb import (
     LightGBMMetric,
     LightGBMObjective,
@@ -21,6 +23,7 @@ from .lgb import (
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss, masked_softmax
 from .masks import INVALID_OFFSET, ClassMask, TransitionMask
 from .metrics import masked_error_rate, masked_log_loss
+from .multilabel import MultiLabelLoss
 from .persist import SavedBooster, load_model, save_model
 from .predict import predict_margin, predict_proba
 from .smoothing import LabelSmoothingLoss
@@ -32,6 +35,10 @@ __all__ = [
     "TransitionMask",
     "MaskedXGBClassifier",
     "MaskedLGBMClassifier",
+    "MaskedMultiOutputXGBClassifier",
+    "MaskedMultiOutputLGBMClassifier",
+    "ChoiceXGBClassifier",
+    "ChoiceLGBMClassifier",
     "MaskedCalibratedClassifier",
     "INVALID_OFFSET",
     "Loss",
@@ -40,6 +47,9 @@ __all__ = [
     "FocalLoss",
     "BinaryFocalLoss",
     "LabelSmoothingLoss",
+    "GroupedSoftmaxLoss",
+    "ChoiceLoss",
+    "MultiLabelLoss",
     "make_loss",
     "CustomLoss",
     "check_objective",
@@ -78,6 +88,14 @@ def __getattr__(name: str):  # the estimators import scikit-learn: only when ask
         from . import sklearn as _sklearn
 
         return getattr(_sklearn, name)
+    if name in ("MaskedMultiOutputXGBClassifier", "MaskedMultiOutputLGBMClassifier"):
+        from . import multioutput as _multioutput
+
+        return getattr(_multioutput, name)
+    if name in ("ChoiceXGBClassifier", "ChoiceLGBMClassifier"):
+        from . import choice_models as _choice_models
+
+        return getattr(_choice_models, name)
     if name == "MaskedCalibratedClassifier":
         from .calibration import MaskedCalibratedClassifier
 

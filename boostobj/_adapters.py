@@ -78,6 +78,8 @@ class BoundObjective(ConfigMixin):
                     f"margins have shape {raw.shape}; soft targets serve the training rows only"
                 )
             y = self._targets
+        if getattr(self._loss, "needs_groups", False):
+            out["group_ptr"] = data_group_pointers(data, self.backend, raw.shape[0])
         return self._loss.gradient_hessian(y, raw, sample_weight=weight, mask=self._mask, **out)
 
 
@@ -157,9 +159,10 @@ class BoundMetric(ConfigMixin):
         if self._mask is not None:
             self._mask.check_rows(raw.shape[0], "the evaluated data")
         if isinstance(self.metric, Loss):
-            per_row = self.metric.loss(y, raw, sample_weight=weight, mask=self._mask)
-            sw = _inputs.check_sample_weight(weight, per_row.size)
-            return self.name, float(per_row.sum() / (per_row.size if sw is None else sw.sum()))
+            extra = {}
+            if getattr(self.metric, "needs_groups", False):
+                extra["group_ptr"] = data_group_pointers(data, self.backend, raw.shape[0])
+            return self.name, self.metric.mean_loss(y, raw, sample_weight=weight, mask=self._mask, **extra)
         if self.metric == "mlogloss":
             value = masked_log_loss(y, raw, mask=self._mask, sample_weight=weight)
         elif self.metric == "merror":
@@ -178,6 +181,24 @@ def _look_like_probabilities(raw: np.ndarray) -> bool:
     """Rows of probabilities (in [0, 1], summing to 1), which margins are not in practice."""
     in_range = raw.min() >= 0.0 and raw.max() <= 1.0
     return bool(in_range and np.allclose(raw.sum(axis=1), 1.0, rtol=0, atol=1e-4))
+
+
+def data_group_pointers(data: Any, backend: str, n_rows: int) -> np.ndarray:
+    """The group pointers of a backend data set (XGBoost ``qid``/``group``, LightGBM ``group``)."""
+    if data is None:
+        raise ValueError(
+            f"group: this loss needs the data set's groups, which {backend}'s scikit-learn API does not pass "
+            f"to an objective; train with {backend}.train on a data set with groups"
+        )
+    if backend == "xgboost":
+        ptr = np.asarray(data.get_uint_info("group_ptr"), dtype=np.int64)
+        if ptr.size == 0:
+            raise ValueError("group: the DMatrix has no groups; build it with qid= (or group=)")
+        return ptr
+    sizes = data.get_group()
+    if sizes is None:
+        raise ValueError("group: the LightGBM Dataset has no groups; build it with group=")
+    return np.r_[0, np.cumsum(np.asarray(sizes, dtype=np.int64))]
 
 
 def check_margin_shape(loss: Loss, raw: np.ndarray, backend: str) -> None:
@@ -275,6 +296,19 @@ class DatasetFields:
     mask: ClassMask | None
     intercept: np.ndarray | None
     n_rows: int
+    group_ptr: np.ndarray | None = None
+
+    @property
+    def group_sizes(self) -> np.ndarray | None:
+        """Rows per group (choice situation), or None."""
+        return None if self.group_ptr is None else np.diff(self.group_ptr)
+
+    @property
+    def group_weight(self) -> np.ndarray | None:
+        """One weight per group (XGBoost's layout for grouped data), or None."""
+        if self.weight is None or self.group_ptr is None:
+            return self.weight
+        return self.weight[self.group_ptr[:-1]]
 
     def attach(self, data: Any) -> Any:
         """Record the mask and intercept on the backend's data set (see ``boostobj._carry``)."""
@@ -282,12 +316,23 @@ class DatasetFields:
 
 
 def dataset_fields(
-    X: Any, y: Any, mask: Any, weight: Any, init_score: Any, dtype: Any, order: str
+    X: Any,
+    y: Any,
+    mask: Any,
+    weight: Any,
+    init_score: Any,
+    dtype: Any,
+    order: str,
+    loss: Any = None,
+    group: Any = None,
+    qid: Any = None,
 ) -> DatasetFields:
     """Validated label, weight, start margins, mask and intercept of a backend data set.
 
     Labels must be integer class indices, below K when K is known (from the mask or the
-    intercept) and valid in their own row; the start margins are ``margin_init``'s;
+    intercept) and valid in their own row, unless ``loss`` encodes its own labels
+    (``loss.backend_labels``, e.g. one code per row for ``GroupedSoftmaxLoss``); the
+    start margins are ``margin_init``'s;
     weights must stay finite in ``dtype`` (XGBoost reads them as float32).
     """
     n_rows = _inputs.n_rows_of(X)
@@ -299,10 +344,33 @@ def dataset_fields(
         mask.check_rows(n_rows, "X")
         n_classes = mask.n_classes
     label = None
-    if y is not None:
-        label = _inputs.check_labels(y, n_rows, n_classes, name="y")
-        if mask is not None:
-            _inputs.check_labels_valid(label, mask, name="y")
+    if y is not None and loss is not None and hasattr(as_loss(loss), "backend_labels"):
+        label = loss.backend_labels(y, n_rows, mask)  # labels a loss encodes (e.g. one code per row)
+    elif y is not None:
+        ignore_index = getattr(loss, "ignore_index", None)
+        raw_y = np.asarray(y)
+        ignored = (raw_y == ignore_index) if ignore_index is not None and raw_y.ndim == 1 else None
+        if ignored is not None and ignored.any():  # "no label" rows: kept as they are for the loss
+            kept = _inputs.check_labels(np.where(ignored, 0, raw_y), n_rows, n_classes, name="y")
+            if mask is not None:
+                rows = np.flatnonzero(~ignored)
+                _inputs.check_labels_valid(kept[rows], mask.take(rows), name="y")
+            label = np.where(ignored, ignore_index, kept)
+        else:
+            label = _inputs.check_labels(y, n_rows, n_classes, name="y")
+            if mask is not None:
+                _inputs.check_labels_valid(label, mask, name="y")
+    ptr = None
+    if group is not None or qid is not None:  # choice sets: contiguous groups of rows
+        from .choice import _group_weights, group_pointers
+
+        ptr = group_pointers(n_rows, group=group, qid=qid)
+        if label is not None and getattr(loss, "needs_groups", False):
+            from .choice import check_share_sums
+
+            check_share_sums(label, ptr, "y")
+        if weight is not None:  # one weight per group, given per group or per row
+            weight = np.repeat(_group_weights(weight, ptr, n_rows), np.diff(ptr))
     weight = _inputs.check_sample_weight(weight, n_rows, name="weight", dtype=dtype)
     start = margin_init(mask, intercept, n_rows, dtype, order)
-    return DatasetFields(label, weight, start, mask, intercept, n_rows)
+    return DatasetFields(label, weight, start, mask, intercept, n_rows, ptr)

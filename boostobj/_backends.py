@@ -1,9 +1,15 @@
 """Training and prediction for the estimators, one small class per backend.
 
-The estimators (``boostobj.sklearn``) decide *what* to train (loss, engine, mask,
-intercept, parameters); these classes know *how* XGBoost or LightGBM does it: their data
-objects, train calls, early stopping, best iteration and feature importances. Both
-import their backend lazily.
+The estimators (``boostobj.sklearn``, ``boostobj.multioutput``, ``boostobj.choice_models``)
+decide *what* to train (loss, engine, mask, intercept, parameters); these classes know
+*how* XGBoost or LightGBM does it: their data objects, objective and metric callables,
+train calls, early stopping (on the last eval set, for both), best iteration and feature
+importances. Both import their backend lazily.
+
+A :class:`DataSet` carries everything its backend data object needs, so every estimator
+family trains through the same ``train``: class indices and a mask (the masked
+classifiers), labels a loss encodes itself (``loss=``: the grouped softmax's (n, G)
+labels), and contiguous groups of rows (``group=``: choice situations).
 """
 
 from __future__ import annotations
@@ -38,12 +44,33 @@ def check_booster_params(params: dict, reserved: dict[str, tuple[str, ...]], bac
 
 @dataclass
 class DataSet:
-    """One data set of a fit: features, label indices, mask, weights, start margins."""
+    """One data set of a fit, as the backends' data objects get it.
+
+    Attributes
+    ----------
+    X : array, sparse matrix or DataFrame of shape (n, n_features)
+    y : ndarray
+        Class indices of shape (n,); or, with ``loss``, the labels that loss encodes
+        itself (``loss.backend_labels``: (n, G) positions for ``GroupedSoftmaxLoss``,
+        (n,) choice shares for ``ChoiceLoss``).
+    mask : ClassMask, optional
+        Valid classes per row (travels as the -1e30 margin offset).
+    weight : ndarray of shape (n,), optional
+        Per row (for groups: constant within each group; XGBoost keeps one per group).
+    loss : Loss, optional
+        The loss whose labels ``y`` are (given to ``xgboost_dmatrix``/``lightgbm_dataset``
+        as ``loss=``); None: class indices.
+    group : ndarray of shape (n_groups,), optional
+        Rows per group (choice situation), the groups' rows contiguous; XGBoost and
+        LightGBM both take it as ``group=``, and the choice objective reads it back.
+    """
 
     X: Any
     y: np.ndarray
     mask: Any = None
     weight: np.ndarray | None = None
+    loss: Any = None
+    group: np.ndarray | None = None
 
 
 @dataclass
@@ -83,6 +110,20 @@ class XGBoostBackend:
     def builtin_objective(multiclass: bool) -> str:
         return "multi:softprob" if multiclass else "binary:logistic"
 
+    @staticmethod
+    def objective(loss: Any) -> Any:
+        """boostobj's objective callable for ``loss``."""
+        from .xgb import XGBoostObjective
+
+        return XGBoostObjective(loss)
+
+    @staticmethod
+    def metric(metric: Any, output_margin: bool = True) -> Any:
+        """boostobj's eval metric (a metric name or a Loss)."""
+        from .xgb import XGBoostMetric
+
+        return XGBoostMetric(metric, output_margin=output_margin)
+
     def train(
         self,
         params: dict,
@@ -102,8 +143,9 @@ class XGBoostBackend:
 
         def data(ds: DataSet) -> Any:
             return xgboost_dmatrix(
-                ds.X, ds.y, mask=ds.mask, weight=ds.weight, init_score=intercept, enable_categorical=True
-            )
+                ds.X, ds.y, mask=ds.mask, weight=ds.weight, init_score=intercept, loss=ds.loss,
+                group=ds.group, enable_categorical=True,
+            )  # fmt: skip
 
         params = {**params, "disable_default_eval_metric": 1}
         obj = None
@@ -207,6 +249,20 @@ class LightGBMBackend:
     def builtin_objective(multiclass: bool) -> str:
         return "multiclass" if multiclass else "binary"
 
+    @staticmethod
+    def objective(loss: Any) -> Any:
+        """boostobj's objective callable for ``loss``."""
+        from .lgb import LightGBMObjective
+
+        return LightGBMObjective(loss)
+
+    @staticmethod
+    def metric(metric: Any, output_margin: bool = True) -> Any:
+        """boostobj's eval metric (a metric name or a Loss)."""
+        from .lgb import LightGBMMetric
+
+        return LightGBMMetric(metric, output_margin=output_margin)
+
     def train(
         self,
         params: dict,
@@ -225,21 +281,25 @@ class LightGBMBackend:
         from .lgb import lightgbm_dataset
 
         params = {**params, "objective": objective, "metric": "None"}
-        dtrain = lightgbm_dataset(
-            train.X, train.y, mask=train.mask, weight=train.weight, init_score=intercept
-        )
-        valid = [
-            lightgbm_dataset(
-                ds.X, ds.y, mask=ds.mask, weight=ds.weight, init_score=intercept, reference=dtrain
-            )
-            for ds in evals
-        ]
+        if callable(objective):
+            # With a callable objective, LightGBM ends training with a fatal error ("Check failed:
+            # num_features() > 0") when its pre-filter drops every feature as unsplittable under
+            # min_data_in_leaf (small data); the built-in objectives train constant trees there.
+            # Keeping the features changes no tree (they are never split).
+            params.setdefault("feature_pre_filter", False)
+
+        def data(ds: DataSet, **kwargs: Any) -> Any:
+            return lightgbm_dataset(
+                ds.X, ds.y, mask=ds.mask, weight=ds.weight, init_score=intercept, loss=ds.loss,
+                group=ds.group, **kwargs,
+            )  # fmt: skip
+
+        dtrain = data(train)
+        valid = [data(ds, reference=dtrain) for ds in evals]
         result: dict = {}
         callbacks = [lightgbm.record_evaluation(result), *callbacks]
-        if early_stopping_rounds:
-            callbacks.append(
-                lightgbm.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)
-            )
+        if early_stopping_rounds and valid:
+            callbacks.append(_lightgbm_stop_on_last(early_stopping_rounds, f"validation_{len(valid) - 1}"))
         if verbose:
             callbacks.append(
                 lightgbm.log_evaluation(verbose) if valid else _lightgbm_progress(rounds, verbose)
@@ -289,6 +349,31 @@ def _xgboost_progress(rounds: int, period: int) -> Any:
             return False
 
     return Progress()
+
+
+def _lightgbm_stop_on_last(rounds: int, name: str) -> Any:
+    """Early stopping on the eval set ``name`` only (the last), as XGBoost stops: LightGBM's
+    own ``early_stopping`` stops as soon as ANY valid set has not improved for ``rounds``."""
+    import lightgbm
+
+    state: dict = {"best": None, "iteration": 0, "results": None}
+
+    def stop(env: Any) -> None:
+        for result in env.evaluation_result_list or ():
+            if result[0] != name:
+                continue
+            value, higher_better = result[2], result[3]
+            best = state["best"]
+            if best is None or (value > best if higher_better else value < best):
+                state.update(best=value, iteration=env.iteration, results=env.evaluation_result_list)
+            elif env.iteration - state["iteration"] >= rounds:
+                raise lightgbm.callback.EarlyStopException(state["iteration"], state["results"])
+        if env.iteration == env.end_iteration - 1 and state["results"] is not None:
+            # as LightGBM's own callback: the last round reached, the best one is the model's
+            raise lightgbm.callback.EarlyStopException(state["iteration"], state["results"])
+
+    stop.order = 30  # after record_evaluation (20), as lightgbm.early_stopping
+    return stop
 
 
 def _lightgbm_progress(rounds: int, period: int) -> Any:

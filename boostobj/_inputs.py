@@ -327,20 +327,52 @@ def multiclass_batch(
     class_weight: Any = None,
     *,
     need_labels: bool = True,
+    ignore_index: int | None = None,
 ) -> MulticlassBatch:
     """Validate a multiclass call's inputs (see ``MulticlassBatch``).
 
     ``class_weight`` is a specification (see ``apply_class_weight``), resolved
-    against this call's labels and sample weights.
+    against this call's labels and sample weights. Rows labelled ``ignore_index`` get
+    weight 0 (so gradient 0, Hessian at its floor, loss 0) and, for the kernels, the
+    first valid class of their row as a stand-in label.
     """
     raw = check_raw_prediction(raw_prediction, multiclass=True)
     n, k = raw.shape
+    ignored = None
+    if need_labels and ignore_index is not None and y_true is not None:
+        labels = np.asarray(y_true)
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]
+        ignored = labels == ignore_index
+        if ignored.shape == (n,) and ignored.any():
+            y_true = np.where(ignored, 0, labels)
+        else:
+            ignored = None
     y = check_labels(y_true, n, k) if need_labels else None
     sw = check_sample_weight(sample_weight, n)
+    cmask = check_mask(mask, n, k)
+    if ignored is not None:
+        sw = np.ones(n) if sw is None else sw.copy()
+        sw[ignored] = 0.0
+        y[ignored] = _first_valid(raw, cmask, np.flatnonzero(ignored))
     weight = np.ones(n) if sw is None else sw
     if class_weight is not None and y is not None:
         weight = apply_class_weight(weight, class_weight, y, sw, k)
-    return MulticlassBatch(raw, y, weight, check_mask(mask, n, k))
+    return MulticlassBatch(raw, y, weight, cmask)
+
+
+def _first_valid(raw: np.ndarray, mask: ClassMask | None, rows: np.ndarray) -> np.ndarray:
+    """The first valid class of each of ``rows`` (a stand-in label for ignored rows)."""
+    if mask is not None:
+        return mask.indices[mask.indptr[rows]].astype(np.int64)
+    return np.argmax(raw[rows] > _sm.INVALID_BELOW, axis=1).astype(np.int64)
+
+
+def check_ignore_index(value: Any) -> int | None:
+    """``None`` or an integer label meaning "no label" (PyTorch's ``ignore_index``)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+        raise TypeError(f"ignore_index: expected an integer or None; got {value!r}")
+    return value
 
 
 def raise_for_status(status: int, row: int, batch: MulticlassBatch | None = None) -> None:

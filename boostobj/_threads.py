@@ -158,6 +158,22 @@ def set_num_threads(n: int) -> None:
     chunks of ``MIN_ENTRIES_PER_THREAD`` entries, so a larger count would not crash, but
     ``boostobj bench`` hands the same count to the backends, and a pool of thousands of
     threads on a few cores is only overhead.
+
+    Parameters
+    ----------
+    n : int
+        Threads for every later call (losses, metrics, ``predict_proba`` and the
+        objectives inside training), ``1 <= n <= 1024``. The environment variable
+        ``BOOSTOBJ_NUM_THREADS`` sets the same at import.
+
+    Examples
+    --------
+    >>> import boostobj
+    >>> before = boostobj.get_num_threads()
+    >>> boostobj.set_num_threads(1)
+    >>> boostobj.get_num_threads()
+    1
+    >>> boostobj.set_num_threads(before)
     """
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -168,7 +184,20 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """How many threads boostobj's kernels may use."""
+    """How many threads boostobj's kernels may use.
+
+    Returns
+    -------
+    int
+        What :func:`set_num_threads` last set; by default ``BOOSTOBJ_NUM_THREADS``, else
+        ``OMP_NUM_THREADS``, else every core this process may run on.
+
+    Examples
+    --------
+    >>> import boostobj
+    >>> boostobj.get_num_threads() >= 1
+    True
+    """
     return _num_threads
 
 

@@ -51,7 +51,34 @@ Q_RANGE = (1e-75, np.nextafter(1.0, 0.0))
 
 
 class CustomLoss(Loss):
-    """A loss built from user functions; see :func:`make_loss` for the parameters."""
+    """A loss built from user functions; made by :func:`make_loss`, which describes it in full.
+
+    Parameters
+    ----------
+    loss : callable
+        The row loss: ``loss(f, classes, y)`` (``of="margins"``) or ``loss(q)`` (``of=
+        "label_probability"``).
+    gradient, hessian : callable, optional
+        Its first and second derivatives; derived when left out.
+    of : {"margins", "label_probability"}, default="margins"
+        What the functions take.
+    hessian_kind : {"positive", "exact"}, default="positive"
+        A positive surrogate of the Hessian diagonal, or the diagonal itself.
+    hessian_floor : float, default=1e-16
+        Hessian of invalid classes and floor of the positive kind.
+    class_weight : None, "balanced", dict or array-like of shape (K,), default=None
+        As in :class:`SoftmaxLoss`.
+    name : str, default="custom"
+        The loss's name, also its metric name.
+
+    Examples
+    --------
+    >>> import numpy as np, boostobj
+    >>> poly1 = boostobj.CustomLoss(lambda q: -np.log(q) + (1 - q), of="label_probability")
+    >>> grad, hess = poly1.gradient_hessian(np.array([0]), np.zeros((1, 3)))
+    >>> grad.shape, bool(grad[0, 0] < 0 < grad[0, 1])
+    ((1, 3), True)
+    """
 
     is_multiclass = True
 

@@ -86,6 +86,18 @@ def start_margins(
         When computed: a partition whose mask has the wrong width, a row with no valid
         class, a label that is not an integer, out of range or invalid in its row. The
         message names the partition and its rows. At once: ``init_score`` not of length K.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from boostobj.dask import start_margins
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask = make_transition_data(400, 4, 2, random_state=0)
+    >>> dX, dmask = da.from_array(X, chunks=100), da.from_array(mask.to_dense(), chunks=100)
+    >>> start = start_margins(dX, dmask).compute()  # no client: computed by Dask's local scheduler
+    >>> bool((start[~mask.to_dense()] == -1e30).all() and (start[mask.to_dense()] == 0).all())
+    True
     """
     if np.dtype(dtype).type not in (np.float32, np.float64):
         raise TypeError(f"dtype: expected float32 or float64 (the offset is -1e30); got {np.dtype(dtype)}")
@@ -115,6 +127,8 @@ def dask_dmatrix(
     mask: Any = None,
     weight: Any = None,
     init_score: Any = None,
+    loss: Any = None,
+    qid: Any = None,
     **dmatrix_kwargs: Any,
 ) -> Any:
     """An ``xgboost.dask.DaskDMatrix`` whose partitions carry their rows of the mask.
@@ -138,12 +152,36 @@ def dask_dmatrix(
         Finite, non-negative sample weights.
     init_score : array-like of shape (K,), optional
         Intercept; pass the same to :func:`predict_proba`.
+    loss : Loss, optional
+        The loss whose labels the partitions carry, when they are not class indices
+        (``GroupedSoftmaxLoss``: ``y`` of shape (n, G); ``MultiLabelLoss``: (n, K); encoded
+        per partition as one code per row).
+    qid : dask.array.Array or dask.dataframe.Series of shape (n,), optional
+        Choice situations (``ChoiceLoss``): a group id per row, each group's rows contiguous
+        and within one partition (checked: a group split by a partition boundary is a
+        ``ValueError``). Weights are not supported with ``qid`` here.
     **dmatrix_kwargs
         Passed to ``DaskDMatrix`` (``missing``, ``feature_names``, ...).
 
     Returns
     -------
     xgboost.dask.DaskDMatrix
+
+    Examples
+    --------
+    A distributed client is needed (here a local one; the example does not run in the
+    docstring tests, ``tests/test_dask.py`` does the same on a two-worker cluster):
+
+    >>> import dask.array as da, xgboost.dask as dxgb
+    >>> import boostobj, boostobj.dask as bdask
+    >>> from distributed import Client
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask = make_transition_data(2000, 4, 2, random_state=0)
+    >>> client = Client(n_workers=2)  # doctest: +SKIP
+    >>> dtrain = bdask.dask_dmatrix(client, da.from_array(X, chunks=500), da.from_array(y, chunks=500),
+    ...                             mask=da.from_array(mask.to_dense(), chunks=500))  # doctest: +SKIP
+    >>> booster = dxgb.train(client, {"num_class": 4}, dtrain, 10,
+    ...                      obj=boostobj.xgboost_objective())["booster"]  # doctest: +SKIP
     """
     import xgboost.dask
 
@@ -159,7 +197,18 @@ def dask_dmatrix(
     label = None
     if y is not None:
         mask_parts, y_parts = _parts(mask, chunks, "mask"), _parts(y, chunks, "y")
-        label = _concat(_label_block, chunks, (), np.float32, y_parts, mask_parts, n_classes)
+        label = _concat(_label_block, chunks, (), np.float32, y_parts, mask_parts, n_classes, loss)
+    if qid is not None:
+        if weight is not None:
+            raise TypeError("weight: not supported with qid in boostobj.dask (one weight per group)")
+        qid_parts = _parts(qid, chunks, "qid")
+        firsts = client.compute(
+            [dask.delayed(_qid_block)(part, _where(i, chunks)) for i, part in enumerate(qid_parts)], sync=True
+        )
+        _check_groups_whole(firsts, chunks)
+        qid = _stack(
+            [dask.delayed(np.asarray)(part) for part in qid_parts], chunks, (), np.int64, "boostobj-qid"
+        )
     w = None
     if weight is not None:
         w = _concat(_weight_block, chunks, (), np.float64, _parts(weight, chunks, "weight"))
@@ -170,7 +219,9 @@ def dask_dmatrix(
     if len(keep) < len(chunks):  # empty partitions: a worker holding only those would hand the
         # objective margins of shape (0,), and XGBoost needs (0, K) gradients it cannot know
         X = X.blocks[keep] if isinstance(X, da.Array) else X.partitions[keep]
-        start, label, w = (None if a is None else a.blocks[keep] for a in (start, label, w))
+        start, label, w, qid = (None if a is None else a.blocks[keep] for a in (start, label, w, qid))
+    if qid is not None:
+        dmatrix_kwargs["qid"] = qid
     return xgboost.dask.DaskDMatrix(client, X, label, weight=w, base_margin=start, **dmatrix_kwargs)
 
 
@@ -207,6 +258,16 @@ def predict_proba(
     -------
     dask.array.Array of shape (n, K), float64 (K = 2 for a one-margin binary model),
     partitioned like ``X``.
+
+    Examples
+    --------
+    With the ``client`` and ``booster`` of :func:`dask_dmatrix`'s example (a distributed
+    client is needed; ``tests/test_dask.py`` runs this):
+
+    >>> proba = bdask.predict_proba(client, booster, da.from_array(X, chunks=500),
+    ...                             mask=da.from_array(mask.to_dense(), chunks=500))  # doctest: +SKIP
+    >>> proba.compute().shape  # doctest: +SKIP
+    (2000, 4)
     """
     backend = _backend_of(booster)
     client = _client(client)
@@ -272,9 +333,42 @@ def _check_labels(y: Any, mask: ClassMask | None, n_classes: int | None, where: 
     return label
 
 
-def _label_block(y: Any, mask: Any, n_classes: int | None, where: str) -> np.ndarray:
+def _label_block(y: Any, mask: Any, n_classes: int | None, loss: Any, where: str) -> np.ndarray:
     cmask = None if mask is None else _block_mask(mask, n_classes, where)
+    if loss is not None and hasattr(loss, "backend_labels"):  # labels the loss encodes (one code per row)
+        y = np.asarray(y)
+        try:
+            return np.asarray(loss.backend_labels(y, y.shape[0], cmask), dtype=np.float32)
+        except ValueError as error:
+            raise _located(error, where) from None
     return _check_labels(y, cmask, n_classes, where).astype(np.float32)
+
+
+def _qid_block(qid: Any, where: str) -> np.ndarray:
+    """``[first id, last id, *every id]`` of a partition's contiguous groups (checked here)."""
+    from .choice import group_pointers
+
+    ids = np.asarray(qid).reshape(-1)
+    try:
+        if ids.dtype.kind not in "iu":
+            raise ValueError(f"qid: expected integer group ids (XGBoost's qid); got dtype {ids.dtype}")
+        ptr = group_pointers(ids.size, qid=ids)
+    except ValueError as error:
+        raise _located(error, where) from None
+    return ids[ptr[:-1]]
+
+
+def _check_groups_whole(firsts: list[np.ndarray], chunks: tuple[int, ...]) -> None:
+    """Raise if a group (qid) has rows in two partitions: Dask must not split a group."""
+    seen: dict = {}
+    for i, ids in enumerate(firsts):
+        for v in ids.tolist():
+            if v in seen and seen[v] != i:
+                raise ValueError(
+                    f"qid: group {v!r} has rows in {_where(seen[v], chunks)} and in {_where(i, chunks)}; "
+                    f"a partition boundary must not split a group: repartition on group boundaries"
+                )
+            seen[v] = i
 
 
 def _weight_block(weight: Any, where: str) -> np.ndarray:

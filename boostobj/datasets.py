@@ -33,6 +33,7 @@ def make_transition_data(
     Parameters
     ----------
     n_samples : int
+        Number of transitions (rows).
     n_classes : int
         Number of states ``K`` (>= 2).
     n_valid : int
@@ -42,6 +43,7 @@ def make_transition_data(
     noise : float
         Scale of the per-state preferences; larger is easier to learn from the state.
     random_state : int, Generator or None
+        Seed of everything drawn (the allowed transitions, the model, the rows).
     return_allowed : bool
         Also return the (K, K) boolean matrix of allowed transitions.
 
@@ -52,6 +54,17 @@ def make_transition_data(
     mask : ClassMask
         Row ``i``'s valid classes: the states allowed after state ``X[i, 0]``.
     allowed : ndarray of shape (K, K), bool, only if ``return_allowed``
+        ``allowed[s, t]``: state ``t`` may follow state ``s``; the rule
+        ``boostobj.TransitionMask(0, allowed)`` gives ``mask`` back from ``X``.
+
+    Examples
+    --------
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask = make_transition_data(1000, n_classes=24, n_valid=6, random_state=0)
+    >>> X.shape, y.shape, mask.shape, mask.n_valid.tolist()[:3]
+    ((1000, 8), (1000,), (1000, 24), [6, 6, 6])
+    >>> bool(mask.contains(y).all())  # every label is an allowed next state
+    True
     """
     for name, value, low in (
         ("n_samples", n_samples, 0),

@@ -43,6 +43,19 @@ class MaskedExplanation:
     feature_names : list of str
     classes : list
         Class labels, in the order of axis 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boostobj import MaskedLGBMClassifier, explain
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask = make_transition_data(300, 4, 2, random_state=0)
+    >>> clf = MaskedLGBMClassifier(n_estimators=3, num_leaves=4).fit(X, y, valid_mask=mask)
+    >>> ex = explain(clf, X, valid_mask=mask)  # a MaskedExplanation
+    >>> ex.values.shape, ex.base_values.shape
+    ((300, 4, 8), (300, 4))
+    >>> bool(np.isnan(ex.values[~ex.valid]).all())  # forbidden (row, class) pairs are marked
+    True
     """
 
     values: np.ndarray

@@ -63,6 +63,18 @@ class ExportedModel:
         The feature index the mask trees split on.
     recipe : str
         How to predict masked probabilities with the backend alone.
+
+    Examples
+    --------
+    >>> from boostobj import MaskedXGBClassifier, export_model
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask = make_transition_data(300, 4, 2, random_state=0)
+    >>> clf = MaskedXGBClassifier(n_estimators=3).fit(X, y, valid_mask=mask)
+    >>> info = export_model(clf, "model.json")  # a per-row mask: not a rule the file can hold
+    >>> info.mask_in_model, info.n_classes
+    (False, 4)
+    >>> print(info.recipe.splitlines()[0])
+    offset = np.where(valid, 0.0, -1e30).astype(np.float32)  # valid: (n, K) booleans
     """
 
     path: Path

@@ -52,6 +52,8 @@ class FocalLoss(Loss):
         then not floored: a backend given negative Hessians may diverge).
     hessian_floor : float, default=1e-16
         Lower bound of the positive Hessian, also the Hessian of invalid classes.
+    ignore_index : int or None, default=None
+        A label meaning "no label": such rows contribute nothing (as in :class:`SoftmaxLoss`).
 
     Examples
     --------
@@ -68,7 +70,12 @@ class FocalLoss(Loss):
     name = "focal"
 
     def __init__(
-        self, gamma: float = 2.0, alpha: Any = None, hessian: str = "positive", hessian_floor: float = 1e-16
+        self,
+        gamma: float = 2.0,
+        alpha: Any = None,
+        hessian: str = "positive",
+        hessian_floor: float = 1e-16,
+        ignore_index: int | None = None,
     ) -> None:
         _check_focal_params(gamma, hessian, hessian_floor)
         _inputs.check_class_weight_spec(alpha, name="alpha")
@@ -76,6 +83,7 @@ class FocalLoss(Loss):
         self.alpha = alpha
         self.hessian = hessian
         self.hessian_floor = hessian_floor
+        self.ignore_index = _inputs.check_ignore_index(ignore_index)
 
     def gradient_hessian(
         self,
@@ -88,7 +96,9 @@ class FocalLoss(Loss):
         hessian_out: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian diagonal, each of shape (n, K); see :class:`SoftmaxLoss`."""
-        batch = _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.alpha)
+        batch = _inputs.multiclass_batch(
+            y_true, raw_prediction, sample_weight, mask, self.alpha, ignore_index=self.ignore_index
+        )
         grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
         batch.run(
             _fk.focal_grad_hess,
@@ -110,7 +120,9 @@ class FocalLoss(Loss):
         self, y_true: Any, raw_prediction: Any, *, sample_weight: Any = None, mask: Any = None
     ) -> np.ndarray:
         """Per-row ``-w alpha_y (1 - q)^gamma log q``, shape (n,), float64."""
-        batch = _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.alpha)
+        batch = _inputs.multiclass_batch(
+            y_true, raw_prediction, sample_weight, mask, self.alpha, ignore_index=self.ignore_index
+        )
         out = np.empty(batch.n_rows)
         batch.run(
             _fk.focal_loss,
@@ -133,7 +145,7 @@ class FocalLoss(Loss):
         self, y_true: Any, *, sample_weight: Any = None, mask: Any = None, n_classes: int | None = None
     ) -> np.ndarray:
         """The masked class-prior intercept, as :meth:`SoftmaxLoss.init_raw_prediction`."""
-        prior = SoftmaxLoss(class_weight=self.alpha)
+        prior = SoftmaxLoss(class_weight=self.alpha, ignore_index=self.ignore_index)
         return prior.init_raw_prediction(y_true, sample_weight=sample_weight, mask=mask, n_classes=n_classes)
 
 
@@ -143,11 +155,25 @@ class BinaryFocalLoss(Loss):
     Parameters
     ----------
     gamma : float, default=2.0
+        Focusing parameter, ``gamma >= 0``; 0 gives the binary log-loss.
     alpha : None, float in (0, 1), dict or array-like of shape (2,), default=None
         A float is RetinaNet's convention: ``alpha`` for positives, ``1 - alpha`` for
-        negatives; otherwise per-class weights.
+        negatives.
+        Per-class weights otherwise (as ``SoftmaxLoss``'s ``class_weight``).
     hessian : {"positive", "exact"}, default="positive"
+        As in :class:`FocalLoss`.
     hessian_floor : float, default=1e-16
+        Lower bound of the positive Hessian.
+
+    Examples
+    --------
+    At ``gamma = 0`` the binary focal loss is the binary log-loss:
+
+    >>> import numpy as np
+    >>> from boostobj import BinaryFocalLoss, BinaryLogLoss
+    >>> raw, y = np.array([2.0, -1.0]), np.array([1, 1])
+    >>> bool(np.allclose(BinaryFocalLoss(gamma=0.0).loss(y, raw), BinaryLogLoss().loss(y, raw)))
+    True
     """
 
     is_multiclass = False

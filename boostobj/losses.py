@@ -38,7 +38,14 @@ class Loss(ParamsMixin):
     """Base class of boostobj's losses (the protocol the adapters rely on).
 
     Subclasses implement ``gradient_hessian``, ``loss``, ``predict_proba`` and
-    ``init_raw_prediction``, and set ``is_multiclass`` and ``name``.
+    ``init_raw_prediction``, and set ``is_multiclass`` and ``name``. To write a loss of
+    your own, use :func:`make_loss` rather than subclassing.
+
+    Examples
+    --------
+    >>> import boostobj
+    >>> isinstance(boostobj.FocalLoss(), boostobj.Loss), boostobj.BinaryLogLoss.is_multiclass
+    (True, False)
     """
 
     #: Whether margins are (n, K) (softmax-type losses) or (n,) (binary losses).
@@ -74,6 +81,24 @@ class Loss(ParamsMixin):
 
     def predict_proba(self, raw_prediction: Any, *, mask: Any = None) -> np.ndarray:
         raise NotImplementedError
+
+    def mean_loss(
+        self, y_true: Any, raw_prediction: Any, *, sample_weight: Any = None, **kwargs: Any
+    ) -> float:
+        """The weighted mean of :meth:`loss` (what the adapters report as a metric):
+        ``sum(loss) / sum(sample_weight)`` (or the number of rows)."""
+        per_row = self.loss(y_true, raw_prediction, sample_weight=sample_weight, **kwargs)
+        sw = _inputs.check_sample_weight(sample_weight, per_row.size)
+        counted = np.ones(per_row.size) if sw is None else sw
+        ignore_index = getattr(self, "ignore_index", None)
+        if ignore_index is not None and y_true is not None and np.ndim(y_true) == 1:
+            counted = np.where(
+                np.asarray(y_true) == ignore_index, 0.0, counted
+            )  # ignored rows: not in the mean
+        total = counted.sum()
+        if total <= 0:
+            raise ValueError("sample_weight: no row counts (every weight is 0 or every label ignored)")
+        return float(per_row.sum() / total)
 
     def init_raw_prediction(
         self, y_true: Any, *, sample_weight: Any = None, mask: Any = None, n_classes: int | None = None
@@ -115,6 +140,10 @@ class SoftmaxLoss(Loss):
         weight}``, missing classes weigh 1. Class weights act on the gradient only; a
         backend ``weight=`` of ``class_weight[y]`` also reweights XGBoost's ``hist``
         quantile sketch, so the two give slightly different trees there.
+    ignore_index : int or None, default=None
+        A label value meaning "no label" (PyTorch's name): such rows contribute nothing
+        (gradient 0, Hessian at its floor, loss 0) and are left out of the intercept and of
+        the mean the adapters report as a metric.
 
     Examples
     --------
@@ -131,7 +160,11 @@ class SoftmaxLoss(Loss):
     name = "softmax"
 
     def __init__(
-        self, hessian: str = "auto", hessian_floor: float | None = None, class_weight: Any = None
+        self,
+        hessian: str = "auto",
+        hessian_floor: float | None = None,
+        class_weight: Any = None,
+        ignore_index: int | None = None,
     ) -> None:
         if hessian != "auto" and hessian not in HESSIAN_CONVENTIONS:
             raise ValueError(f"hessian: expected one of {['auto', *HESSIAN_CONVENTIONS]}; got {hessian!r}")
@@ -141,6 +174,7 @@ class SoftmaxLoss(Loss):
         self.hessian = hessian
         self.hessian_floor = hessian_floor
         self.class_weight = class_weight
+        self.ignore_index = _inputs.check_ignore_index(ignore_index)
 
     def for_backend(self, backend: str) -> SoftmaxLoss:
         _check_backend(backend)
@@ -157,7 +191,9 @@ class SoftmaxLoss(Loss):
     def _batch(
         self, y_true: Any, raw_prediction: Any, sample_weight: Any, mask: Any
     ) -> _inputs.MulticlassBatch:
-        return _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.class_weight)
+        return _inputs.multiclass_batch(
+            y_true, raw_prediction, sample_weight, mask, self.class_weight, ignore_index=self.ignore_index
+        )
 
     def gradient_hessian(
         self,
@@ -262,6 +298,7 @@ class SoftmaxLoss(Loss):
         n_classes : int, optional
             ``K`` when ``mask`` is None; default ``max(y_true) + 1``.
         """
+        y_true, sample_weight, mask = _without_ignored(self, y_true, sample_weight, mask, n_classes)
         y, w, n_classes = _labels_and_weights(self, y_true, sample_weight, mask, n_classes)
         mask = _inputs.check_mask(mask, y.size, n_classes, what="y_true")
         if mask is not None:
@@ -296,6 +333,17 @@ class BinaryLogLoss(Loss):
     hessian_floor : float or None, default=None
         Lower bound of the Hessian; ``None``: 1e-16 (XGBoost's), or 0 when plugged into
         LightGBM (its own).
+
+    Examples
+    --------
+    Margins are one per row, shape (n,); no mask (use :class:`SoftmaxLoss` with two
+    classes for per-row valid classes):
+
+    >>> import numpy as np
+    >>> from boostobj import BinaryLogLoss
+    >>> grad, hess = BinaryLogLoss(pos_weight=2.0).gradient_hessian([1, 0], np.zeros(2))
+    >>> grad.tolist(), hess.tolist()
+    ([-1.0, 0.5], [0.5, 0.25])
     """
 
     is_multiclass = False
@@ -381,7 +429,26 @@ class BinaryLogLoss(Loss):
 def masked_softmax(raw_prediction: Any, *, mask: Any = None) -> np.ndarray:
     """Softmax over each row's valid classes, shape (n, K), float64; 0 on invalid ones.
 
-    ``mask=None`` reads the valid classes from the margins (``> -1e29``).
+    Parameters
+    ----------
+    raw_prediction : array-like of shape (n, K)
+        Margins (float32 or float64, C or F order).
+    mask : ClassMask or mask-like, optional
+        Valid classes per row. ``None``: read them from the margins (a margin
+        ``<= -1e29``, such as the ``-1e30`` offset, marks an invalid class).
+
+    Returns
+    -------
+    ndarray of shape (n, K), float64
+        Rows sum to 1; exactly 0 on invalid classes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boostobj import INVALID_OFFSET, masked_softmax
+    >>> masked_softmax(np.array([[0.0, 0.0, INVALID_OFFSET], [0.0, np.log(3.0), 0.0]]))
+    array([[0.5, 0.5, 0. ],
+           [0.2, 0.6, 0.2]])
     """
     batch = _inputs.multiclass_batch(None, raw_prediction, None, mask, need_labels=False)
     proba = np.empty(batch.raw.shape, dtype=np.float64)
@@ -389,9 +456,44 @@ def masked_softmax(raw_prediction: Any, *, mask: Any = None) -> np.ndarray:
     return proba
 
 
+def segment_scale_floor(
+    hessian: str, hessian_floor: float | None, sizes: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Hessian factor per segment and the floor, for softmaxes over segments of ``sizes``
+    (grouped softmax, choice sets): 1 ("exact"; also "auto" when unresolved), 2
+    ("xgboost"), or ``n / (n - 1)`` with each segment's own size ("lightgbm"; 1 for a
+    segment of one)."""
+    convention = "exact" if hessian == "auto" else hessian
+    sizes = np.asarray(sizes, dtype=np.float64)
+    if convention == "lightgbm":
+        scale = np.where(sizes > 1, sizes / np.maximum(sizes - 1.0, 1.0), 1.0)
+    else:
+        scale = np.full(sizes.size, 2.0 if convention == "xgboost" else 1.0)
+    floor = HESSIAN_CONVENTIONS[convention][1] if hessian_floor is None else hessian_floor
+    return scale, float(floor)
+
+
 def _check_backend(backend: str) -> None:
     if backend not in _BACKENDS:
         raise ValueError(f"backend: expected one of {list(_BACKENDS)}; got {backend!r}")
+
+
+def _without_ignored(
+    loss: Loss, y_true: Any, sample_weight: Any, mask: Any, n_classes: int | None
+) -> tuple[Any, Any, Any]:
+    """Labels, weights and mask of the rows whose label is not the loss's ``ignore_index``."""
+    ignore_index = getattr(loss, "ignore_index", None)
+    y = np.asarray(y_true)
+    if ignore_index is None or y.ndim != 1 or not (y == ignore_index).any():
+        return y_true, sample_weight, mask
+    keep = np.flatnonzero(y != ignore_index)
+    if sample_weight is not None:
+        sample_weight = _inputs.check_sample_weight(sample_weight, y.size)[keep]
+    if mask is not None:
+        mask = ClassMask.coerce(mask, n_classes)
+        mask.check_rows(y.size, "y_true")
+        mask = mask.take(keep)
+    return y[keep], sample_weight, mask
 
 
 def _labels_and_weights(

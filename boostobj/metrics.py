@@ -29,6 +29,18 @@ def masked_log_loss(
         Margins (offsets included).
     mask : ClassMask or mask-like, optional
     sample_weight : array-like of shape (n,), optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boostobj import ClassMask, masked_log_loss
+    >>> mask = ClassMask.from_lists([[0, 1], [0, 1, 2, 3]], n_classes=4)
+    >>> round(masked_log_loss([1, 3], np.zeros((2, 4)), mask=mask), 4)  # (log 2 + log 4) / 2
+    1.0397
     """
     per_row = SoftmaxLoss().loss(y_true, raw_prediction, mask=mask)
     return weighted_mean(per_row, sample_weight)
@@ -40,6 +52,28 @@ def masked_error_rate(
     """Weighted fraction of rows whose most probable valid class is not the label.
 
     Labels must be valid in their own row, as for :func:`masked_log_loss`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+    raw_prediction : array-like of shape (n, K)
+        Margins (offsets included).
+    mask : ClassMask or mask-like, optional
+        Valid classes per row; ``None`` reads them from the margins.
+    sample_weight : array-like of shape (n,), optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from boostobj import ClassMask, masked_error_rate
+    >>> raw = np.array([[0.0, 1.0, 5.0], [2.0, 1.0, 0.0]])
+    >>> mask = ClassMask.from_lists([[0, 1], [0, 1, 2]], n_classes=3)
+    >>> masked_error_rate([1, 0], raw, mask=mask)  # class 2 is not a candidate in row 0
+    0.0
     """
     batch = _inputs.multiclass_batch(y_true, raw_prediction, None, mask)
     batch.check_labels_valid()

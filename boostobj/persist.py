@@ -70,6 +70,20 @@ class SavedBooster:
         The loss the booster was trained with, as given to :func:`save_model`.
     init_score : ndarray of shape (K,) or (1,), or None
         The intercept the training data started from; predictions add it back.
+
+    Examples
+    --------
+    >>> import xgboost as xgb
+    >>> import boostobj
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask = make_transition_data(300, 4, 2, random_state=0)
+    >>> b = boostobj.SoftmaxLoss().init_raw_prediction(y, mask=mask)
+    >>> dtrain = boostobj.xgboost_dmatrix(X, y, mask=mask, init_score=b)
+    >>> bst = xgb.train({"num_class": 4}, dtrain, 3, obj=boostobj.xgboost_objective())
+    >>> boostobj.save_model(bst, "model.json", init_score=b)
+    >>> saved = boostobj.load_model("model.json")  # a SavedBooster: the booster and its intercept
+    >>> saved.predict_proba(X, mask=mask).shape
+    (300, 4)
     """
 
     booster: Any
@@ -116,6 +130,18 @@ def save_model(model: Any, path: str | os.PathLike, *, loss: Any = None, init_sc
         If ``path`` cannot be written (say, its folder does not exist or is a file):
         ``FileNotFoundError``, ``NotADirectoryError``, ``IsADirectoryError``,
         ``PermissionError``, naming the path.
+
+    Examples
+    --------
+    >>> import boostobj
+    >>> from boostobj import MaskedLGBMClassifier
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask = make_transition_data(300, 4, 2, random_state=0)
+    >>> clf = MaskedLGBMClassifier(n_estimators=3, num_leaves=4).fit(X, y, valid_mask=mask)
+    >>> boostobj.save_model(clf, "model.txt")  # LightGBM's text format; XGBoost: .json or .ubj
+    >>> loaded = boostobj.load_model("model.txt")
+    >>> bool((loaded.predict_proba(X, valid_mask=mask) == clf.predict_proba(X, valid_mask=mask)).all())
+    True
     """
     if isinstance(model, (str, os.PathLike)) and not isinstance(path, (str, os.PathLike)):
         import warnings
@@ -138,6 +164,13 @@ def save_model(model: Any, path: str | os.PathLike, *, loss: Any = None, init_sc
         config = _estimator_config(model)
     else:
         booster = model
+        if type(model).__name__ in _NOT_SAVED and type(model).__module__ == _NOT_SAVED[type(model).__name__]:
+            raise TypeError(
+                f"model: save_model does not write a {type(model).__name__} yet (the configuration format "
+                f"holds the fitted attributes of {' and '.join(_ESTIMATORS)} only); pickle or joblib.dump "
+                f"the estimator, or save its booster_ alone with save_model(model.booster_, path, "
+                f"init_score=...)"
+            )
         _backend_of(booster)  # TypeError for anything else
         if loss is not None:
             from ._adapters import as_loss
@@ -198,6 +231,17 @@ def load_model(path: str | os.PathLike, *, import_functions: bool = False) -> An
         match the booster (the message names the configuration key).
     OSError
         If the file cannot be read.
+
+    Examples
+    --------
+    >>> import boostobj
+    >>> from boostobj import MaskedXGBClassifier
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask = make_transition_data(300, 4, 2, random_state=0)
+    >>> boostobj.save_model(MaskedXGBClassifier(n_estimators=3).fit(X, y, valid_mask=mask), "model.ubj")
+    >>> model = boostobj.load_model("model.ubj")  # a fitted MaskedXGBClassifier
+    >>> model.predict(X, valid_mask=mask).shape
+    (300,)
     """
     path = Path(path)
     name = str(path)
@@ -437,6 +481,15 @@ def _estimator_config(model: Any) -> dict:
 
 #: The estimators a configuration may name, and the backend each trains.
 _ESTIMATORS = {"MaskedXGBClassifier": "xgboost", "MaskedLGBMClassifier": "lightgbm"}
+#: boostobj estimators whose fitted attributes the configuration cannot hold yet (per-output
+#: ``classes_``; choice sets without classes), and their modules: ``save_model`` refuses them
+#: with a TypeError that says so.
+_NOT_SAVED = {
+    "MaskedMultiOutputXGBClassifier": "boostobj.multioutput",
+    "MaskedMultiOutputLGBMClassifier": "boostobj.multioutput",
+    "ChoiceXGBClassifier": "boostobj.choice_models",
+    "ChoiceLGBMClassifier": "boostobj.choice_models",
+}
 
 
 def _estimator_from(config: dict, booster: Any, backend: str) -> Any:
@@ -736,6 +789,9 @@ _OBJECT_MODULES = (
     "boostobj.smoothing",
     "boostobj.custom",
     "boostobj.masks",
+    "boostobj.grouped",
+    "boostobj.choice",
+    "boostobj.multilabel",
 )
 
 

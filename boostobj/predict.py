@@ -38,6 +38,20 @@ def predict_margin(
     Returns
     -------
     ndarray of shape (n, K), or (n,) for a one-margin (binary) model
+        float32 for XGBoost, float64 for LightGBM; ``-1e30`` (plus the intercept) on
+        invalid classes.
+
+    Examples
+    --------
+    >>> import lightgbm as lgb
+    >>> import boostobj
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask = make_transition_data(300, n_classes=4, n_valid=2, random_state=0)
+    >>> params = {"num_class": 4, "objective": boostobj.lightgbm_objective(), "verbose": -1}
+    >>> bst = lgb.train(params, boostobj.lightgbm_dataset(X, y, mask=mask), 3)
+    >>> raw = boostobj.predict_margin(bst, X, mask=mask)
+    >>> raw.shape, bool((raw[~mask.to_dense()] <= -1e29).all())
+    ((300, 4), True)
     """
     backend = _backend_of(booster)
     intercept = check_intercept(init_score)
@@ -87,13 +101,51 @@ def predict_proba(
     """Class probabilities of a booster, 0 on invalid classes, rows summing to 1.
 
     Works for ``xgboost.Booster`` and ``lightgbm.Booster`` trained with boostobj's
-    objectives or with the built-in ones on masked margins. Parameters as in
-    :func:`predict_margin`; ``mask=None`` reads the valid classes from the margins
-    (a DMatrix's ``base_margin`` offset), or takes all classes.
+    objectives or with the built-in ones on masked margins: the softmax, over each row's
+    valid classes, of :func:`predict_margin`.
+
+    Parameters
+    ----------
+    booster : xgboost.Booster or lightgbm.Booster
+        For an ``XGBClassifier`` / ``LGBMClassifier`` pass ``model.get_booster()`` /
+        ``model.booster_``.
+    data : array-like of shape (n, n_features), or an xgboost.DMatrix
+        Raw features (array or DataFrame) get the start margins that
+        :func:`xgboost_dmatrix` / :func:`lightgbm_dataset` would give them for the same
+        ``mask`` and ``init_score``. A DMatrix is used as is, with its own
+        ``base_margin``; for a model trained by a built-in objective on a DMatrix without
+        ``base_margin``, pass ``xgboost.DMatrix(X)`` (and ``mask=`` to renormalise), so that
+        XGBoost's learned ``base_score`` is kept.
+    mask : ClassMask or mask-like, optional
+        Valid classes of each row of ``data``. ``None``: read them from the margins (a
+        DMatrix's ``base_margin`` offset), or take every class.
+    init_score : array-like of shape (K,), optional
+        The intercept the training data was built with (``init_score=`` of
+        :func:`xgboost_dmatrix` / :func:`lightgbm_dataset`).
+    **predict_kwargs
+        Passed to the booster's ``predict`` (e.g. ``iteration_range=`` for XGBoost,
+        ``num_iteration=`` for LightGBM).
 
     Returns
     -------
-    ndarray of shape (n, K), float64; (n, 2) for a one-margin (binary) model.
+    ndarray of shape (n, K), float64
+        Exactly 0 on invalid classes; rows sum to 1. Shape (n, 2) for a one-margin
+        (binary) model.
+
+    Examples
+    --------
+    >>> import xgboost as xgb
+    >>> import boostobj
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask = make_transition_data(300, n_classes=4, n_valid=2, random_state=0)
+    >>> loss = boostobj.SoftmaxLoss()
+    >>> intercept = loss.init_raw_prediction(y, mask=mask)
+    >>> dtrain = boostobj.xgboost_dmatrix(X, y, mask=mask, init_score=intercept)
+    >>> params = {"num_class": 4, "disable_default_eval_metric": 1, "nthread": 1}
+    >>> bst = xgb.train(params, dtrain, 3, obj=boostobj.xgboost_objective(loss))
+    >>> proba = boostobj.predict_proba(bst, X, mask=mask, init_score=intercept)
+    >>> proba.shape, bool((proba[~mask.to_dense()] == 0).all()), bool(abs(proba.sum(1) - 1).max() < 1e-12)
+    ((300, 4), True, True)
     """
     raw = predict_margin(booster, data, mask=mask, init_score=init_score, **predict_kwargs)
     if raw.ndim == 1 or raw.shape[1] == 1:

@@ -6,6 +6,21 @@ choice, early stopping) and differ only in their constructor parameters (the bac
 names and defaults) and in a small backend object (``boostobj._backends``) that trains
 and predicts.
 
+The pieces every boostobj estimator shares live here too, so that the multi-output
+(``boostobj.multioutput``) and choice-set (``boostobj.choice_models``) estimators are
+built on the same machinery rather than copies of it:
+
+* :class:`BoostingEstimator`: features (DataFrames with categorical columns included),
+  the common hyper-parameters' checks (``n_estimators``, ``early_stopping_rounds``,
+  ``n_jobs``, ``booster_params``, ``callbacks``, ``verbose``), the call to the backend's
+  training, margins at predict time, feature importances, tags;
+* :class:`MaskedEstimator`: per-row masks (``valid_mask``, ``mask_from``, the
+  ``masked_fit_`` refusal, one mask per eval set);
+* :class:`XGBoostParamsMixin` / :class:`LightGBMParamsMixin`: each backend's
+  hyper-parameters under its own scikit-learn names, as one parameter dict. A concrete
+  estimator combines one of them with a family base and lists its parameters in its own
+  ``__init__`` (scikit-learn reads them from the signature).
+
 Masks: ``valid_mask`` is read by :meth:`boostobj.ClassMask.coerce` with the estimator's
 ``classes_``: a ``ClassMask``; booleans (NumPy, nested lists, ...) or a scipy sparse
 matrix with one column per class in ``classes_`` order; a DataFrame with one column per
@@ -42,43 +57,26 @@ from . import _inputs
 from ._backends import DataSet, LightGBMBackend, XGBoostBackend, check_booster_params
 from ._frames import apply_categories, fit_categories, is_native_frame
 from ._maskgrammar import encode_labels
+from ._paramdocs import document
 from ._threads import check_thread_count
-from .lgb import LightGBMMetric, LightGBMObjective
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss, masked_softmax
 from .masks import ClassMask
-from .xgb import XGBoostMetric, XGBoostObjective
 
 __all__ = ["MaskedBoostingClassifier", "MaskedXGBClassifier", "MaskedLGBMClassifier"]
 
 _ENGINES = ("auto", "native", "numba")
 
 
-class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
-    """Shared behaviour of the masked gradient-boosting classifiers (not used directly).
+class BoostingEstimator(BaseEstimator):
+    """What every boostobj estimator shares (not used directly).
 
-    Subclasses define ``__init__`` (the common parameters below plus the backend's own),
-    ``_backend`` and ``_backend_params()``.
+    A subclass provides ``_backend`` and ``_backend_params()`` (through
+    :class:`XGBoostParamsMixin` or :class:`LightGBMParamsMixin`) and the parameters
+    ``n_estimators``, ``early_stopping_rounds``, ``n_jobs``, ``booster_params``,
+    ``callbacks`` and ``verbose``.
+    """
 
-    Common parameters
-    -----------------
-    loss : "softmax" or Loss, default="softmax"
-        ``"softmax"``: :class:`boostobj.SoftmaxLoss` (or, for two classes and no mask,
-        :class:`boostobj.BinaryLogLoss`) with ``hessian`` and ``class_weight``.
-    hessian : {"auto", "exact", "xgboost", "lightgbm"}, default="auto"
-        Hessian convention of ``loss="softmax"``; "auto" is the backend's own.
-    class_weight : None, "balanced" or dict {label: weight}, default=None
-    classes : array-like, optional
-        The class universe (labels), when masks name classes absent from ``y``.
-    mask_from : callable, optional
-        ``X -> mask`` used whenever no ``valid_mask`` is given (e.g. TransitionMask).
-    engine : {"auto", "native", "numba"}, default="auto"
-        "native": the backend's built-in objective with the mask as a -1e30 margin offset
-        (pure C++; only for ``loss="softmax"`` with the backend's Hessian and no class
-        weights, where it trains the same model); "numba": boostobj's objective;
-        "auto": native when possible.
-    early_stopping_rounds : int, optional
-        Stop when the masked log-loss on the last eval set has not improved for this
-        many rounds (needs ``eval_set`` in ``fit``).
+    _PARAMETERS = """
     booster_params : dict, optional
         Further backend parameters, passed through (those the estimator sets itself, and
         their aliases, are refused).
@@ -86,8 +84,194 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         The backend's training callbacks (``xgboost.callback.TrainingCallback`` objects, or
         LightGBM callables), run after boostobj's own (evaluation record, early stopping).
     verbose : bool or int, default=False
-        Print progress every ``verbose`` rounds (True: every round): the masked metric of
-        each eval set when there are eval sets, else the round and the elapsed time.
+        Print progress every ``verbose`` rounds (True: every round): the metric of each
+        eval set when there are eval sets, else the round and the elapsed time.
+    """
+
+    _backend: Any = None
+
+    def _features(self, X: Any, *, reset: bool) -> Any:
+        """``X`` as the backend gets it: a validated array, or, for a DataFrame with string
+        or categorical columns, a pandas frame with the categories fixed at fit
+        (``feature_categories_``; see ``boostobj._frames``)."""
+        if reset:
+            self.feature_categories_ = None
+            if is_native_frame(X):
+                validate_data(self, X, skip_check_array=True)  # n_features_in_, feature_names_in_
+                frame, self.feature_categories_ = fit_categories(X)
+                return frame
+        elif getattr(self, "feature_categories_", None):
+            validate_data(self, X, skip_check_array=True, reset=False)
+            return apply_categories(X, self.feature_categories_)
+        return validate_data(
+            self, X, accept_sparse=("csr", "csc"), ensure_all_finite="allow-nan", reset=reset
+        )
+
+    def _check_boosting_params(self) -> None:
+        """The hyper-parameters every estimator has (the backend's own are checked by it)."""
+        for name in ("n_estimators",):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name}: expected an integer >= 1; got {value!r}")
+        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:  # a bool is an Integral
+            raise ValueError(f"verbose: expected True/False or a number of rounds >= 0; got {self.verbose!r}")
+        if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
+            raise TypeError(
+                f"callbacks: expected a list of {self._backend.name} callbacks; "
+                f"got {type(self.callbacks).__name__}"
+            )
+        rounds = self.early_stopping_rounds
+        if rounds is not None and (
+            isinstance(rounds, bool) or not isinstance(rounds, numbers.Integral) or rounds < 1
+        ):
+            raise ValueError(f"early_stopping_rounds: expected None or an integer >= 1; got {rounds!r}")
+        check_thread_count(self.n_jobs, "n_jobs")
+        if self.booster_params is not None:
+            check_booster_params(self.booster_params, self._backend.reserved, self._backend.name)
+
+    def _train(
+        self,
+        params: dict,
+        train: DataSet,
+        evals: list[DataSet],
+        objective: Any,
+        metric: Any,
+        intercept: np.ndarray,
+    ) -> None:
+        """Train the backend; sets ``booster_``, ``best_iteration_`` and ``evals_result_``.
+
+        ``params``: the backend parameters beyond ``_backend_params()`` (``num_class``).
+        """
+        if self.early_stopping_rounds and not evals:
+            raise ValueError("early_stopping_rounds: needs an eval_set in fit to stop on")
+        fitted = self._backend.train(
+            {**self._backend_params(), **params},
+            train,
+            evals,
+            self.n_estimators,
+            objective,
+            metric,
+            intercept,
+            self.early_stopping_rounds,
+            callbacks=list(self.callbacks or ()),
+            verbose=int(self.verbose),
+        )
+        self.booster_ = fitted.booster
+        self.best_iteration_ = fitted.best_iteration
+        self.evals_result_ = fitted.evals_result
+
+    def _margins(self, X_checked: Any, mask: ClassMask | None) -> np.ndarray:
+        """The booster's margins (best iteration), mask offset and start margins included."""
+        return self._backend.predict_margin(
+            self.booster_, self.best_iteration_, X_checked, mask, self._start_margins()
+        )
+
+    def _start_margins(self) -> np.ndarray:
+        """What every row's margins started from in training (``intercept_``)."""
+        return self.intercept_
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """Total split gain per feature, normalised to sum 1, shape (n_features_in_,)."""
+        check_is_fitted(self, "booster_")
+        return self._backend.feature_importances(self.booster_, self.n_features_in_)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        return tags
+
+
+class MaskedEstimator(BoostingEstimator):
+    """Per-row masks of valid classes in fit and prediction (not used directly).
+
+    A subclass has the parameter ``mask_from`` and provides ``_coerce_mask`` (a mask-like
+    as a ``ClassMask`` over its classes).
+    """
+
+    def _check_mask_params(self) -> None:
+        if self.mask_from is not None and not callable(self.mask_from):
+            raise TypeError(f"mask_from: expected a callable X -> mask; got {type(self.mask_from).__name__}")
+
+    def _coerce_mask(self, X: Any, mask: Any, n_rows: int, source: str) -> ClassMask:
+        """A mask-like for the rows of ``X`` as a ``ClassMask`` over the model's classes
+        (errors named ``source``; the caller checks the number of rows)."""
+        try:
+            return ClassMask.coerce(mask, classes=self.classes_)
+        except (TypeError, ValueError) as error:
+            raise _renamed(error, source) from None
+
+    def _mask(
+        self, X: Any, valid_mask: Any, n_rows: int, name: str, *, predicting: str | None = None
+    ) -> ClassMask | None:
+        """A mask-like (or ``mask_from(X)``) as a ``ClassMask`` over the classes (``_coerce_mask``).
+
+        ``predicting``: the method asking, when predicting; a model fitted with masks then
+        refuses to go without one.
+        """
+        if isinstance(valid_mask, str):
+            if valid_mask == "all":
+                return None
+            raise ValueError(f"{name}: expected a mask, None or 'all' (every class); got {valid_mask!r}")
+        source = name
+        if valid_mask is None and self.mask_from is not None:
+            valid_mask, source = self.mask_from(X), "mask_from(X)"
+        if valid_mask is None:
+            if predicting and getattr(self, "masked_fit_", False):
+                routing = (
+                    f" Through scikit-learn's metadata routing, request it for this method "
+                    f"(est.set_{predicting}_request({name}=True), e.g. in a Pipeline); scorers and "
+                    f"cross_val_predict route no metadata to prediction: score with scoring=None "
+                    f"(est.score, routed by set_score_request) or derive the masks from X with mask_from="
+                    if predicting in ("predict", "predict_proba", "score")
+                    else ""
+                )
+                raise ValueError(
+                    f"{name}: this model was fitted with per-row masks, so {predicting} needs one too: "
+                    f"pass {name}=..., or {name}='all' for every class.{routing}"
+                )
+            return None
+        _check_aligned(X, valid_mask, source)
+        mask = self._coerce_mask(X, valid_mask, n_rows, source)
+        if len(mask) != n_rows:
+            raise ValueError(f"{source}: has {len(mask)} rows but X has {n_rows}; they must match")
+        return mask
+
+    def _eval_masks(self, eval_set: Any, eval_valid_mask: Any, training_masked: bool) -> list[tuple]:
+        """``[((X, y), mask-like or None), ...]``: each eval set with its mask argument
+        (a model trained with ``valid_mask`` needs one per eval set, unless ``mask_from``)."""
+        if eval_set is None:
+            if eval_valid_mask is not None:
+                raise ValueError("eval_valid_mask: given without eval_set")
+            return []
+        eval_set = list(eval_set)
+        masks = [None] * len(eval_set) if eval_valid_mask is None else list(eval_valid_mask)
+        if len(masks) != len(eval_set):
+            raise ValueError(
+                f"eval_valid_mask: expected one mask per eval set ({len(eval_set)}); got {len(masks)}"
+            )
+        if training_masked and eval_valid_mask is None and self.mask_from is None:
+            raise ValueError(
+                "eval_valid_mask: training uses valid_mask, so each eval set needs its own mask too "
+                "(pass eval_valid_mask=[...], or use mask_from to derive masks from X)"
+            )
+        if training_masked and self.mask_from is None:
+            missing = [i for i, m in enumerate(masks) if m is None]
+            if missing:
+                raise ValueError(
+                    f"eval_valid_mask: training uses valid_mask, so each eval set needs its own mask too; "
+                    f"eval set {missing[0]} has None (pass valid_mask='all' there to evaluate every class)"
+                )
+        return list(zip(eval_set, masks, strict=True))
+
+
+class MaskedBoostingClassifier(ClassifierMixin, MaskedEstimator):
+    """Shared behaviour of the masked gradient-boosting classifiers (not used directly).
+
+    Subclasses define ``__init__`` (the parameters of ``_PARAMETERS`` here and of their
+    backend mixin) and take ``_backend`` and ``_backend_params()`` from a backend mixin;
+    ``boostobj._paramdocs.document`` writes their Parameters sections.
 
     Attributes
     ----------
@@ -113,7 +297,26 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         Total split gain per feature, normalised to sum 1.
     """
 
-    _backend: Any = None
+    _PARAMETERS = """
+    loss : "softmax" or Loss, default="softmax"
+        ``"softmax"``: :class:`boostobj.SoftmaxLoss` (or, for two classes and no mask,
+        :class:`boostobj.BinaryLogLoss`) with ``hessian`` and ``class_weight``.
+    hessian : {"auto", "exact", "xgboost", "lightgbm"}, default="auto"
+        Hessian convention of ``loss="softmax"``; "auto" is the backend's own.
+    class_weight : None, "balanced" or dict {label: weight}, default=None
+    classes : array-like, optional
+        The class universe (labels), when masks name classes absent from ``y``.
+    mask_from : callable, optional
+        ``X -> mask`` used whenever no ``valid_mask`` is given (e.g. TransitionMask).
+    engine : {"auto", "native", "numba"}, default="auto"
+        "native": the backend's built-in objective with the mask as a -1e30 margin offset
+        (pure C++; only for ``loss="softmax"`` with the backend's Hessian and no class
+        weights, where it trains the same model); "numba": boostobj's objective;
+        "auto": native when possible.
+    early_stopping_rounds : int, optional
+        Stop when the masked log-loss on the last eval set has not improved for this
+        many rounds (needs ``eval_set`` in ``fit``).
+    """
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -168,29 +371,18 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         if self.engine_ == "native":
             objective = backend.builtin_objective(multiclass)
         else:
-            objective = (XGBoostObjective if backend.name == "xgboost" else LightGBMObjective)(loss)
-        metric_cls = XGBoostMetric if backend.name == "xgboost" else LightGBMMetric
-        metric = metric_cls("mlogloss" if multiclass else "logloss", output_margin=self.engine_ == "numba")
-        params = self._backend_params()
-        if multiclass:
-            params["num_class"] = len(self.classes_)
-        if self.early_stopping_rounds and not evals:
-            raise ValueError("early_stopping_rounds: needs an eval_set in fit to stop on")
-        fitted = backend.train(
-            params,
+            objective = backend.objective(loss)
+        metric = backend.metric(
+            "mlogloss" if multiclass else "logloss", output_margin=self.engine_ == "numba"
+        )
+        self._train(
+            {"num_class": len(self.classes_)} if multiclass else {},
             DataSet(X_checked, y_idx, mask, weight),
             evals,
-            self.n_estimators,
             objective,
             metric,
             self.intercept_,
-            self.early_stopping_rounds,
-            callbacks=list(self.callbacks or ()),
-            verbose=int(self.verbose),
         )
-        self.booster_ = fitted.booster
-        self.best_iteration_ = fitted.best_iteration
-        self.evals_result_ = fitted.evals_result
         return self
 
     # ------------------------------------------------------------------ predict
@@ -224,13 +416,7 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         X_checked = self._features(X, reset=False)
         n = X_checked.shape[0]
         mask = self._mask(X, valid_mask, n, "valid_mask", predicting=method)
-        raw = self._backend.predict_margin(
-            self.booster_,
-            self.best_iteration_,
-            X_checked,
-            mask if self._multiclass else None,
-            self.intercept_,
-        )
+        raw = self._margins(X_checked, mask if self._multiclass else None)
         if not self._multiclass:  # one margin f: the two-class softmax of (0, f)
             raw = np.column_stack([np.zeros(n), np.asarray(raw, dtype=np.float64).reshape(n)])
         return raw, mask
@@ -257,40 +443,11 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         return float(accuracy_score(y, predicted, sample_weight=sample_weight))
 
     @property
-    def feature_importances_(self) -> np.ndarray:
-        """Total split gain per feature, normalised to sum 1, shape (n_features_in_,)."""
-        check_is_fitted(self, "booster_")
-        return self._backend.feature_importances(self.booster_, self.n_features_in_)
-
-    @property
     def _multiclass(self) -> bool:
         """Whether the model has one margin per class (a one-margin binary model has one)."""
         return self.intercept_.size > 1
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.sparse = True
-        return tags
-
     # ------------------------------------------------------------------ helpers
-    def _features(self, X: Any, *, reset: bool) -> Any:
-        """``X`` as the backend gets it: a validated array, or, for a DataFrame with string
-        or categorical columns, a pandas frame with the categories fixed at fit
-        (``feature_categories_``; see ``boostobj._frames``)."""
-        if reset:
-            self.feature_categories_ = None
-            if is_native_frame(X):
-                validate_data(self, X, skip_check_array=True)  # n_features_in_, feature_names_in_
-                frame, self.feature_categories_ = fit_categories(X)
-                return frame
-        elif getattr(self, "feature_categories_", None):
-            validate_data(self, X, skip_check_array=True, reset=False)
-            return apply_categories(X, self.feature_categories_)
-        return validate_data(
-            self, X, accept_sparse=("csr", "csc"), ensure_all_finite="allow-nan", reset=reset
-        )
-
     def _check_params(self) -> None:
         if self.engine not in _ENGINES:
             raise ValueError(f"engine: expected one of {list(_ENGINES)}; got {self.engine!r}")
@@ -300,27 +457,8 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 "class_weight, hessian: set them on the loss object when loss is a Loss instance"
             )
-        for name in ("n_estimators",):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name}: expected an integer >= 1; got {value!r}")
-        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:  # a bool is an Integral
-            raise ValueError(f"verbose: expected True/False or a number of rounds >= 0; got {self.verbose!r}")
-        if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
-            raise TypeError(
-                f"callbacks: expected a list of {self._backend.name} callbacks; "
-                f"got {type(self.callbacks).__name__}"
-            )
-        rounds = self.early_stopping_rounds
-        if rounds is not None and (
-            isinstance(rounds, bool) or not isinstance(rounds, numbers.Integral) or rounds < 1
-        ):
-            raise ValueError(f"early_stopping_rounds: expected None or an integer >= 1; got {rounds!r}")
-        if self.mask_from is not None and not callable(self.mask_from):
-            raise TypeError(f"mask_from: expected a callable X -> mask; got {type(self.mask_from).__name__}")
-        check_thread_count(self.n_jobs, "n_jobs")
-        if self.booster_params is not None:
-            check_booster_params(self.booster_params, self._backend.reserved, self._backend.name)
+        self._check_boosting_params()
+        self._check_mask_params()
 
     def _classes(self, y_labels: np.ndarray) -> np.ndarray:
         present = np.unique(y_labels)
@@ -338,70 +476,9 @@ class MaskedBoostingClassifier(ClassifierMixin, BaseEstimator):
         """Labels -> indices into ``classes_`` (an error for unknown labels)."""
         return encode_labels(labels, self.classes_, name)
 
-    def _mask(
-        self, X: Any, valid_mask: Any, n_rows: int, name: str, *, predicting: str | None = None
-    ) -> ClassMask | None:
-        """A mask-like (or ``mask_from(X)``) as a ``ClassMask`` over ``classes_``.
-
-        ``predicting``: the method asking, when predicting; a model fitted with masks then
-        refuses to go without one.
-        """
-        if isinstance(valid_mask, str):
-            if valid_mask == "all":
-                return None
-            raise ValueError(f"{name}: expected a mask, None or 'all' (every class); got {valid_mask!r}")
-        source = name
-        if valid_mask is None and self.mask_from is not None:
-            valid_mask, source = self.mask_from(X), "mask_from(X)"
-        if valid_mask is None:
-            if predicting and getattr(self, "masked_fit_", False):
-                routing = (
-                    f" Through scikit-learn's metadata routing, request it for this method "
-                    f"(est.set_{predicting}_request({name}=True), e.g. in a Pipeline); scorers and "
-                    f"cross_val_predict route no metadata to prediction: score with scoring=None "
-                    f"(est.score, routed by set_score_request) or derive the masks from X with mask_from="
-                    if predicting in ("predict", "predict_proba", "score")
-                    else ""
-                )
-                raise ValueError(
-                    f"{name}: this model was fitted with per-row masks, so {predicting} needs one too: "
-                    f"pass {name}=..., or {name}='all' for every class.{routing}"
-                )
-            return None
-        _check_aligned(X, valid_mask, source)
-        try:
-            mask = ClassMask.coerce(valid_mask, classes=self.classes_)
-        except (TypeError, ValueError) as error:
-            raise _renamed(error, source) from None
-        if len(mask) != n_rows:
-            raise ValueError(f"{source}: has {len(mask)} rows but X has {n_rows}; they must match")
-        return mask
-
     def _eval_sets(self, eval_set: Any, eval_valid_mask: Any, training_masked: bool) -> list[DataSet]:
-        if eval_set is None:
-            if eval_valid_mask is not None:
-                raise ValueError("eval_valid_mask: given without eval_set")
-            return []
-        eval_set = list(eval_set)
-        masks = [None] * len(eval_set) if eval_valid_mask is None else list(eval_valid_mask)
-        if len(masks) != len(eval_set):
-            raise ValueError(
-                f"eval_valid_mask: expected one mask per eval set ({len(eval_set)}); got {len(masks)}"
-            )
-        if training_masked and eval_valid_mask is None and self.mask_from is None:
-            raise ValueError(
-                "eval_valid_mask: training uses valid_mask, so each eval set needs its own mask too "
-                "(pass eval_valid_mask=[...], or use mask_from to derive masks from X)"
-            )
-        if training_masked and self.mask_from is None:
-            missing = [i for i, m in enumerate(masks) if m is None]
-            if missing:
-                raise ValueError(
-                    f"eval_valid_mask: training uses valid_mask, so each eval set needs its own mask too; "
-                    f"eval set {missing[0]} has None (pass valid_mask='all' there to evaluate every class)"
-                )
         out = []
-        for i, ((X_e, y_e), m_e) in enumerate(zip(eval_set, masks, strict=True)):
+        for i, ((X_e, y_e), m_e) in enumerate(self._eval_masks(eval_set, eval_valid_mask, training_masked)):
             X_checked = self._features(X_e, reset=False)
             y_idx = self._encode(column_or_1d(_labels_present(y_e, f"eval_set[{i}] y")), f"eval_set[{i}] y")
             mask = self._mask(X_e, m_e, len(y_idx), f"eval_valid_mask[{i}]")
@@ -513,7 +590,124 @@ def _check_aligned(X: Any, mask: Any, name: str) -> None:
         )
 
 
-class MaskedXGBClassifier(MaskedBoostingClassifier):
+# ---------------------------------------------------------------------- backends' parameters
+class XGBoostParamsMixin:
+    """XGBoost's hyper-parameters, shared by every XGBoost estimator of boostobj.
+
+    Under XGBoost's scikit-learn names and defaults: ``n_estimators``, ``learning_rate``
+    (eta), ``max_depth``, ``min_child_weight``, ``subsample``, ``colsample_bytree``,
+    ``reg_lambda``, ``reg_alpha``, ``tree_method``, ``max_bin``, ``n_jobs`` (nthread),
+    ``random_state`` (seed); others go in ``booster_params``. Each concrete estimator
+    still lists them in its own ``__init__`` (scikit-learn reads the signature).
+    """
+
+    _backend = XGBoostBackend()
+    _PARAMETERS = """
+    n_estimators : int
+        Boosting rounds.
+    learning_rate : float
+        XGBoost's ``eta``.
+    max_depth : int
+        Tree depth.
+    min_child_weight : float
+        Minimum Hessian sum in a leaf.
+    subsample : float
+        Row subsampling per tree.
+    colsample_bytree : float
+        Column subsampling per tree.
+    reg_lambda : float
+        L2 penalty on leaf values (``lambda``).
+    reg_alpha : float
+        L1 penalty on leaf values (``alpha``).
+    tree_method : str
+        ``"hist"``, ``"approx"`` or ``"exact"``.
+    max_bin : int
+        Histogram bins per feature.
+    n_jobs : int, optional
+        Threads (``nthread``); None, -1 or 0: XGBoost's default; at most ``MAX_THREADS``.
+    random_state : int, optional
+        Seed (``seed``; None: 0).
+    """
+
+    def _backend_params(self) -> dict:
+        params = {
+            "eta": self.learning_rate,
+            "max_depth": self.max_depth,
+            "min_child_weight": self.min_child_weight,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "lambda": self.reg_lambda,
+            "alpha": self.reg_alpha,
+            "tree_method": self.tree_method,
+            "max_bin": self.max_bin,
+            "seed": 0 if self.random_state is None else int(self.random_state),
+            "verbosity": 0,
+        }
+        n_jobs = check_thread_count(self.n_jobs, "n_jobs")  # a Python int (numpy integers too)
+        if n_jobs is not None:
+            params["nthread"] = n_jobs
+        return {**params, **(self.booster_params or {})}
+
+
+class LightGBMParamsMixin:
+    """LightGBM's hyper-parameters, shared by every LightGBM estimator of boostobj.
+
+    Under LightGBM's scikit-learn names and defaults: ``n_estimators``, ``learning_rate``,
+    ``num_leaves``, ``max_depth``, ``min_child_samples``, ``subsample``,
+    ``subsample_freq``, ``colsample_bytree``, ``reg_alpha``, ``reg_lambda``, ``n_jobs``
+    (num_threads), ``random_state`` (seed); others go in ``booster_params``.
+    """
+
+    _backend = LightGBMBackend()
+    _PARAMETERS = """
+    n_estimators : int
+        Boosting rounds.
+    learning_rate : float
+        Shrinkage.
+    num_leaves : int
+        Maximum leaves per tree.
+    max_depth : int
+        Tree depth (-1: no limit).
+    min_child_samples : int
+        Minimum rows in a leaf (``min_data_in_leaf``).
+    subsample : float
+        Row subsampling (``bagging_fraction``; needs ``subsample_freq`` > 0).
+    subsample_freq : int
+        Subsample every this many rounds (``bagging_freq``; 0: never).
+    colsample_bytree : float
+        Column subsampling (``feature_fraction``).
+    reg_alpha : float
+        L1 penalty (``lambda_l1``).
+    reg_lambda : float
+        L2 penalty (``lambda_l2``).
+    n_jobs : int, optional
+        Threads (``num_threads``); None, -1 or 0: LightGBM's default; at most ``MAX_THREADS``.
+    random_state : int, optional
+        Seed (``seed``; None: 0).
+    """
+
+    def _backend_params(self) -> dict:
+        params = {
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "max_depth": self.max_depth,
+            "min_child_samples": self.min_child_samples,
+            "bagging_fraction": self.subsample,
+            "bagging_freq": self.subsample_freq,
+            "feature_fraction": self.colsample_bytree,
+            "lambda_l1": self.reg_alpha,
+            "lambda_l2": self.reg_lambda,
+            "verbose": -1,
+            "seed": 0 if self.random_state is None else int(self.random_state),
+        }
+        n_jobs = check_thread_count(self.n_jobs, "n_jobs")  # a Python int (numpy integers too)
+        if n_jobs is not None:
+            params["num_threads"] = n_jobs
+        return {**params, **(self.booster_params or {})}
+
+
+@document
+class MaskedXGBClassifier(XGBoostParamsMixin, MaskedBoostingClassifier):
     """XGBoost gradient boosting with per-row valid classes (see
     :class:`MaskedBoostingClassifier` for the shared parameters and attributes).
 
@@ -531,8 +725,6 @@ class MaskedXGBClassifier(MaskedBoostingClassifier):
     >>> bool((clf.predict_proba(X)[~mask.to_dense()] == 0).all())
     True
     """
-
-    _backend = XGBoostBackend()
 
     def __init__(
         self,
@@ -583,27 +775,9 @@ class MaskedXGBClassifier(MaskedBoostingClassifier):
         self.callbacks = callbacks
         self.verbose = verbose
 
-    def _backend_params(self) -> dict:
-        params = {
-            "eta": self.learning_rate,
-            "max_depth": self.max_depth,
-            "min_child_weight": self.min_child_weight,
-            "subsample": self.subsample,
-            "colsample_bytree": self.colsample_bytree,
-            "lambda": self.reg_lambda,
-            "alpha": self.reg_alpha,
-            "tree_method": self.tree_method,
-            "max_bin": self.max_bin,
-            "seed": 0 if self.random_state is None else int(self.random_state),
-            "verbosity": 0,
-        }
-        n_jobs = check_thread_count(self.n_jobs, "n_jobs")  # a Python int (numpy integers too)
-        if n_jobs is not None:
-            params["nthread"] = n_jobs
-        return {**params, **(self.booster_params or {})}
 
-
-class MaskedLGBMClassifier(MaskedBoostingClassifier):
+@document
+class MaskedLGBMClassifier(LightGBMParamsMixin, MaskedBoostingClassifier):
     """LightGBM gradient boosting with per-row valid classes (see
     :class:`MaskedBoostingClassifier` for the shared parameters and attributes).
 
@@ -612,9 +786,17 @@ class MaskedLGBMClassifier(MaskedBoostingClassifier):
     ``min_child_samples``, ``subsample``, ``subsample_freq``, ``colsample_bytree``,
     ``reg_alpha``, ``reg_lambda``, ``n_jobs`` (num_threads), ``random_state`` (seed);
     others go in ``booster_params``.
-    """
 
-    _backend = LightGBMBackend()
+    Examples
+    --------
+    >>> from boostobj import MaskedLGBMClassifier
+    >>> from boostobj.datasets import make_transition_data
+    >>> X, y, mask = make_transition_data(500, 5, 2, random_state=0)
+    >>> clf = MaskedLGBMClassifier(n_estimators=5, num_leaves=7).fit(X, y, valid_mask=mask)
+    >>> proba = clf.predict_proba(X, valid_mask=mask)
+    >>> bool((proba[~mask.to_dense()] == 0).all()), proba.shape
+    (True, (500, 5))
+    """
 
     def __init__(
         self,
@@ -664,22 +846,3 @@ class MaskedLGBMClassifier(MaskedBoostingClassifier):
         self.booster_params = booster_params
         self.callbacks = callbacks
         self.verbose = verbose
-
-    def _backend_params(self) -> dict:
-        params = {
-            "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves,
-            "max_depth": self.max_depth,
-            "min_child_samples": self.min_child_samples,
-            "bagging_fraction": self.subsample,
-            "bagging_freq": self.subsample_freq,
-            "feature_fraction": self.colsample_bytree,
-            "lambda_l1": self.reg_alpha,
-            "lambda_l2": self.reg_lambda,
-            "verbose": -1,
-            "seed": 0 if self.random_state is None else int(self.random_state),
-        }
-        n_jobs = check_thread_count(self.n_jobs, "n_jobs")  # a Python int (numpy integers too)
-        if n_jobs is not None:
-            params["num_threads"] = n_jobs
-        return {**params, **(self.booster_params or {})}

@@ -33,8 +33,14 @@ class LabelSmoothingLoss(Loss):
     ----------
     epsilon : float, default=0.1
         Smoothing mass, ``0 <= epsilon < 1``; 0 gives ``SoftmaxLoss`` (or plain soft targets).
-    hessian, hessian_floor, class_weight
-        As in :class:`SoftmaxLoss`; class weights need labels, not soft targets.
+    hessian : {"auto", "exact", "xgboost", "lightgbm"}, default="auto"
+        As in :class:`SoftmaxLoss`.
+    hessian_floor : float or None, default=None
+        As in :class:`SoftmaxLoss`.
+    class_weight : None, "balanced", dict or array-like of shape (K,), default=None
+        As in :class:`SoftmaxLoss`; needs labels, not soft targets.
+    ignore_index : int or None, default=None
+        As in :class:`SoftmaxLoss`; needs labels, not soft targets.
 
     Notes
     -----
@@ -43,6 +49,18 @@ class LabelSmoothingLoss(Loss):
     (``gradient_hessian(targets, raw)``) and through the adapters bound to the training
     rows' targets: ``xgboost_objective(loss, targets=T)``, ``lightgbm_objective(loss,
     targets=T)`` (the backends' labels are 1-D).
+
+    Examples
+    --------
+    A row with three valid classes and label 0: the target is ``0.9 + 0.1 / 3`` on the
+    label and ``0.1 / 3`` on the two other valid classes, nothing on the invalid one:
+
+    >>> import numpy as np
+    >>> from boostobj import ClassMask, LabelSmoothingLoss
+    >>> mask = ClassMask.from_lists([[0, 1, 2]], n_classes=4)
+    >>> grad, _ = LabelSmoothingLoss(epsilon=0.1).gradient_hessian([0], np.zeros((1, 4)), mask=mask)
+    >>> np.round(grad, 4)  # p - target, p = 1/3 on the valid classes
+    array([[-0.6,  0.3,  0.3,  0. ]])
     """
 
     is_multiclass = True
@@ -56,16 +74,18 @@ class LabelSmoothingLoss(Loss):
         hessian: str = "auto",
         hessian_floor: float | None = None,
         class_weight: Any = None,
+        ignore_index: int | None = None,
     ) -> None:
         if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not np.isfinite(epsilon):
             raise TypeError(f"epsilon: expected a finite real number; got {epsilon!r}")
         if not 0.0 <= epsilon < 1.0:
             raise ValueError(f"epsilon: expected 0 <= epsilon < 1; got {epsilon!r}")
-        self._softmax = SoftmaxLoss(hessian, hessian_floor, class_weight)  # validates those three
+        self._softmax = SoftmaxLoss(hessian, hessian_floor, class_weight, ignore_index)  # validates these
         self.epsilon = epsilon
         self.hessian = hessian
         self.hessian_floor = hessian_floor
         self.class_weight = class_weight
+        self.ignore_index = ignore_index
 
     def for_backend(self, backend: str) -> LabelSmoothingLoss:
         resolved = self._softmax.for_backend(backend)
@@ -77,7 +97,9 @@ class LabelSmoothingLoss(Loss):
         """``(batch, targets, use_targets)`` for one call."""
         y_arr = None if y_true is None else np.asarray(y_true)
         if y_arr is None or y_arr.ndim != 2 or y_arr.shape[1] == 1:  # labels
-            batch = _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.class_weight)
+            batch = _inputs.multiclass_batch(
+                y_true, raw_prediction, sample_weight, mask, self.class_weight, ignore_index=self.ignore_index
+            )
             return batch, _NO_TARGETS, False
         if self.class_weight is not None:
             raise ValueError(

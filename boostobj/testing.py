@@ -26,6 +26,16 @@ class ObjectiveCheck:
         Largest absolute difference between analytic and numeric values (NaN if not checked).
     worst : list of dict
         The worst entries: ``{"quantity", "row", "class", "analytic", "numeric", "error"}``.
+    rtol, atol : float
+        The tolerances the check used.
+
+    Examples
+    --------
+    >>> import numpy as np, boostobj
+    >>> raw, y = np.zeros((4, 3)), np.array([0, 1, 2, 0])
+    >>> check = boostobj.check_objective(boostobj.SoftmaxLoss(hessian="xgboost"), y, raw)
+    >>> bool(check.ok), check.hessian_error > 0.1  # XGBoost's Hessian is twice the exact one
+    (False, True)
     """
 
     ok: bool
@@ -65,6 +75,7 @@ def check_objective(
     rtol: float = 1e-4,
     atol: float = 1e-6,
     n_worst: int = 5,
+    **loss_kwargs: Any,
 ) -> ObjectiveCheck:
     """Compare a gradient and Hessian diagonal with central finite differences.
 
@@ -79,7 +90,7 @@ def check_objective(
         ``objective(y_true, raw) -> (grad, hess)`` of your own.
     y_true : array-like of shape (n,) (or (n, K) soft targets)
     raw_prediction : array-like of shape (n, K) or (n,)
-        Margins at which to check; pick moderate values (|margin| of a few units).
+        Margins at which to check; pick moderate values (``|margin|`` of a few units).
     loss : callable, optional
         ``loss(y_true, raw) -> (n,)`` per-row losses, to check a callable's gradient;
         without it only its Hessian is checked.
@@ -91,6 +102,11 @@ def check_objective(
         An entry passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
     n_worst : int
         How many of the worst entries to report.
+    **loss_kwargs
+        Further arguments of a boostobj loss (e.g. ``group=`` for
+        :class:`boostobj.choice.ChoiceLoss`, whose rows are coupled within each group: its
+        entries are then perturbed one at a time, and its gradient compared with the
+        finite differences of the total loss).
 
     Returns
     -------
@@ -102,14 +118,20 @@ def check_objective(
     >>> import numpy as np, boostobj
     >>> raw = np.random.default_rng(0).normal(size=(50, 4))
     >>> y = np.arange(50) % 4
-    >>> boostobj.check_objective(boostobj.SoftmaxLoss(hessian="exact"), y, raw).ok
+    >>> result = boostobj.check_objective(boostobj.SoftmaxLoss(hessian="exact"), y, raw)
+    >>> bool(result.ok)
     True
+    >>> print(result)  # doctest: +ELLIPSIS
+    check_objective: OK (atol=1e-06, rtol=0.0001)
+    ...
     """
     raw = np.array(raw_prediction, dtype=np.float64)
     if raw.ndim not in (1, 2):
         raise ValueError(f"raw_prediction: expected shape (n, K) or (n,); got {raw.shape}")
+    coupled = False
     if isinstance(objective, Loss):
-        kwargs = {"sample_weight": sample_weight, "mask": mask}
+        kwargs = {"sample_weight": sample_weight, "mask": mask, **loss_kwargs}
+        coupled = bool(getattr(objective, "needs_groups", False))
 
         def grad_hess(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return objective.gradient_hessian(y_true, r, **kwargs)
@@ -118,7 +140,7 @@ def check_objective(
             return objective.loss(y_true, r, **kwargs)
 
     elif callable(objective):
-        if sample_weight is not None or mask is not None:
+        if sample_weight is not None or mask is not None or loss_kwargs:
             raise ValueError("sample_weight, mask: only for boostobj losses; bind them in your callable")
 
         def grad_hess(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,15 +155,20 @@ def check_objective(
     grad, hess = (np.asarray(a, dtype=np.float64).reshape(columns.shape) for a in grad_hess(raw))
     num_grad = np.full(columns.shape, np.nan)
     num_hess = np.empty(columns.shape)
-    for j in range(columns.shape[1]):
+    # independent rows: one column of every row at once; coupled rows: one entry at a time
+    steps = np.ndindex(*columns.shape) if coupled else ((slice(None), j) for j in range(columns.shape[1]))
+    for at in steps:
         step = np.zeros(columns.shape)
-        step[:, j] = eps
+        step[at] = eps
         plus, minus = (columns + step).reshape(shape), (columns - step).reshape(shape)
         if values is not None:
-            num_grad[:, j] = (np.asarray(values(plus)) - np.asarray(values(minus))) / (2 * eps)
-        g_plus = np.asarray(grad_hess(plus)[0], dtype=np.float64).reshape(columns.shape)[:, j]
-        g_minus = np.asarray(grad_hess(minus)[0], dtype=np.float64).reshape(columns.shape)[:, j]
-        num_hess[:, j] = (g_plus - g_minus) / (2 * eps)
+            v_plus, v_minus = np.asarray(values(plus)), np.asarray(values(minus))
+            if coupled:
+                v_plus, v_minus = v_plus.sum(), v_minus.sum()
+            num_grad[at] = (v_plus - v_minus) / (2 * eps)
+        g_plus = np.asarray(grad_hess(plus)[0], dtype=np.float64).reshape(columns.shape)[at]
+        g_minus = np.asarray(grad_hess(minus)[0], dtype=np.float64).reshape(columns.shape)[at]
+        num_hess[at] = (g_plus - g_minus) / (2 * eps)
 
     entries = []
     errors = {}

@@ -1,8 +1,8 @@
 """The bad-input catalogue: each row an input, the call that receives it, and the exact
 exception and message it raises. ``tests/test_catalogue.py`` runs every row and checks
-that the README's table is this catalogue, rendered by :func:`render`.
+that the table in ``docs/reliability.md`` is this catalogue, rendered by :func:`render`.
 
-Regenerate the README table after editing a row: ``python -m tests.catalogue`` (prints it).
+Regenerate that table after editing a row: ``python -m tests.catalogue`` (prints it).
 Rows use a small context (``Ctx``): 60 rows, K = 4, a ragged mask; file names are relative
 (the test runs in a temporary directory), so messages are the same everywhere.
 """
@@ -1055,6 +1055,54 @@ CATALOGUE: list[Row] = [
         "TypeError",
         "loss: a branch on the value ('if', comparisons, np.where) cannot be differentiated; "
         "write the loss as one expression",
+    ),
+    Row(
+        "loss parameters",
+        "grouped labels with the wrong number of groups",
+        "GroupedSoftmaxLoss.gradient_hessian",
+        lambda c: _bo().GroupedSoftmaxLoss([2, 2]).gradient_hessian(np.zeros((N, 3), int), c.raw),
+        "ValueError",
+        "y_true: expected labels of shape (n, 2), one per group (or the (n,) codes of encode_labels); got shape (60, 3)",
+    ),
+    Row(
+        "loss parameters",
+        "a choice set whose shares do not sum to 1",
+        "ChoiceLoss.gradient_hessian",
+        lambda c: _bo().ChoiceLoss().gradient_hessian(np.array([1, 1, 0]), np.zeros(3), group=[2, 1]),
+        "ValueError",
+        "y_true: group 0 (rows 0..1) has choice shares summing to 2; each group needs one chosen row (or shares summing to 1)",
+    ),
+    Row(
+        "loss parameters",
+        "a qid whose groups are not contiguous",
+        "ChoiceLoss.gradient_hessian",
+        lambda c: _bo().ChoiceLoss().gradient_hessian(np.array([1, 1, 0]), np.zeros(3), qid=[0, 1, 0]),
+        "ValueError",
+        "qid: the rows of group 0 are not contiguous; sort the rows by group first",
+    ),
+    Row(
+        "loss parameters",
+        "a choice loss through XGBoost's scikit-learn API",
+        "xgboost_objective(ChoiceLoss())",
+        lambda c: _bo().xgboost_objective(_bo().ChoiceLoss())(np.zeros(3), np.zeros(3)),
+        "ValueError",
+        "group: this loss needs the data set's groups, which xgboost's scikit-learn API does not pass to an objective; train with xgboost.train on a data set with groups",
+    ),
+    Row(
+        "loss parameters",
+        "multi-label targets that are not 0/1",
+        "MultiLabelLoss.gradient_hessian",
+        lambda c: _bo().MultiLabelLoss().gradient_hessian(np.full((N, K), 2), c.raw),
+        "ValueError",
+        "y_true: expected 0/1 targets; row 0, class 0 has 2",
+    ),
+    Row(
+        "loss parameters",
+        "ignore_index that is not an integer",
+        "SoftmaxLoss",
+        lambda c: _bo().SoftmaxLoss(ignore_index=-1.0),
+        "TypeError",
+        "ignore_index: expected an integer or None; got -1.0",
     ),
     # ------------------------------------------------------------------ persistence, threads
     Row(

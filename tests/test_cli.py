@@ -24,7 +24,15 @@ from boostobj.cli import main
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 TINY = ["--rounds", "3", "--repeat", "1"]
 IDS = ["1", "2", "3", "2s", "4", "5"]  # 2s: contender 2 on the Python loop's subsample
-LOSS_IDS = {"6": "focal", "7": "label_smoothing", "8": "make_loss_focal", "9": "make_loss_rows"}
+LOSS_IDS = {
+    "6": "focal",
+    "7": "label_smoothing",
+    "8": "make_loss_focal",
+    "9": "make_loss_rows",
+    "10": "grouped",
+    "11": "choice",
+    "12": "multilabel",
+}
 TOP_KEYS = {
     "command",
     "wall_seconds",
@@ -49,6 +57,7 @@ RESULT_KEYS = {
     "seconds_per_round",
     "objective_ms_per_round",
     "objective_share",
+    "objective_ns_per_entry",
     "ratio_vs_reference",
     "peak_memory_mb",
     "test_log_loss",
@@ -97,6 +106,8 @@ def _check_report(report, backends, data):
         builtin = result["contender"].startswith("builtin")
         assert (result["objective_ms_per_round"] is None) == builtin
         assert builtin or 0 <= result["objective_share"] <= 1
+        assert (result["objective_ns_per_entry"] is None) == builtin
+        assert builtin or result["objective_ns_per_entry"] > 0
     for backend in backends:
         by_id = {r["id"]: r for r in results if r["backend"] == backend}
         assert set(by_id) <= set(IDS) | set(LOSS_IDS) and {"1", "2", "3", "4", "5"} <= set(by_id)
@@ -135,7 +146,9 @@ def test_transition_run_table_lists_every_contender(transition_run):
         assert table.count(label) == 2
     assert table.count("LabelSmoothingLoss(0.1)") == table.count("make_loss focal, derived") == 2
     assert table.count("make_loss CE rows, derived") == 2
-    assert "6-9: other boostobj losses (--losses)" in table
+    for label in ("GroupedSoftmaxLoss, one group", "ChoiceLoss, long format", "MultiLabelLoss, one-hot"):
+        assert table.count(label) == 2
+    assert "6-12: other boostobj losses (--losses)" in table
     assert "2s, 4: trained on a subsample of 100 rows" in table
     assert "Traceback" not in result.stderr
     # progress: one line per finished fit, on stderr

@@ -373,3 +373,50 @@ def test_nullable_and_missing_mask_values(client, tdata):
         bdask.start_margins(dX, dd.from_pandas(frame, npartitions=2)).compute()
     with pytest.raises(TypeError, match="dtype: expected float32 or float64 .* got int32"):
         bdask.start_margins(dX, dd.from_pandas(frame, npartitions=2), dtype=np.int32)
+
+
+def test_grouped_labels_travel_as_codes_per_partition(client):
+    """GroupedSoftmaxLoss through boostobj.dask: (n, G) labels become one code per row in each
+    partition; the distributed model equals the local one (discrete features: same sketch)."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 4, (1200, 3)).astype(np.float64)
+    Y = np.column_stack([(X[:, 0] + rng.integers(0, 2, 1200)) % 3, (X[:, 1] > 1).astype(int)])
+    loss = boostobj.GroupedSoftmaxLoss([3, 2])
+    params = {"num_class": 5, "max_depth": 2, "disable_default_eval_metric": 1}
+    dtrain = bdask.dask_dmatrix(
+        client, da.from_array(X, chunks=400), da.from_array(Y, chunks=(400, 2)), loss=loss
+    )
+    remote = dxgb.train(client, params, dtrain, 3, obj=boostobj.xgboost_objective(loss))["booster"]
+    local = xgb.train(
+        params, boostobj.xgboost_dmatrix(X, Y, loss=loss), 3, obj=boostobj.xgboost_objective(loss)
+    )
+    np.testing.assert_allclose(
+        remote.predict(xgb.DMatrix(X), output_margin=True), local.predict(xgb.DMatrix(X), output_margin=True),
+        atol=1e-5,
+    )  # fmt: skip
+
+
+def test_choice_groups_must_not_be_split_by_partitions(client):
+    rng = np.random.default_rng(1)
+    sizes = rng.integers(2, 5, 300)
+    qid = np.repeat(np.arange(300), sizes)
+    X = rng.standard_normal((qid.size, 2))
+    ptr = np.r_[0, np.cumsum(sizes)]
+    chosen = np.zeros(qid.size)
+    chosen[ptr[:-1]] = 1.0
+    loss = boostobj.ChoiceLoss()
+    aligned = tuple(np.diff(ptr[::100].tolist() + [qid.size]))  # partition boundaries on group starts
+    dtrain = bdask.dask_dmatrix(
+        client, da.from_array(X, chunks=(aligned, 2)), da.from_array(chosen, chunks=(aligned,)),
+        qid=da.from_array(qid, chunks=(aligned,)), loss=loss,
+    )  # fmt: skip
+    booster = dxgb.train(client, {"max_depth": 2, "disable_default_eval_metric": 1}, dtrain, 2,
+                         obj=boostobj.xgboost_objective(loss))["booster"]  # fmt: skip
+    p = loss.predict_proba(booster.predict(xgb.DMatrix(X), output_margin=True), qid=qid)
+    np.testing.assert_allclose(np.add.reduceat(p, ptr[:-1]), 1.0)
+    split = (aligned[0] + 1, qid.size - aligned[0] - 1)  # the first boundary inside a group
+    with pytest.raises(ValueError, match=r"^qid: group \d+ has rows in partition 0 .* and in partition 1"):
+        bdask.dask_dmatrix(
+            client, da.from_array(X, chunks=(split, 2)), da.from_array(chosen, chunks=(split,)),
+            qid=da.from_array(qid, chunks=(split,)), loss=loss,
+        )  # fmt: skip

@@ -20,6 +20,9 @@ SMALL = {
     "deploy_without_boostobj.py": ["--rows", "2000", "--estimators", "5"],
     "explain_masked_model.py": ["--rows", "2000", "--estimators", "5"],
     "calibrate_masked_model.py": ["--rows", "3000", "--estimators", "20"],
+    "mode_choice.py": ["--trips", "2000", "--rounds", "20"],
+    "grouped_softmax.py": ["--rows", "3000", "--rounds", "20"],
+    "multilabel_tags.py": ["--rows", "2000", "--rounds", "10"],
 }
 
 

@@ -16,11 +16,14 @@ Per backend (XGBoost, LightGBM), on the same data and parameters:
 Contenders 2 to 5 train the same model (same start margins, same gradient and Hessian):
 their test probabilities agree up to float32 rounding.
 
-With ``--losses``, boostobj's other losses join (``LOSS_CONTENDERS``, 6 to 9): the focal
-loss, label smoothing, the focal loss written with ``make_loss`` (derived derivatives)
-and the cross-entropy written as a ``make_loss`` margins-form row function (both
-derivatives by the complex step). They train other models; they are there for their time
-per round.
+With ``--losses``, boostobj's other losses join (``LOSS_CONTENDERS``, 6 to 12): the focal
+loss, label smoothing, the focal loss written with ``make_loss`` (derived derivatives),
+the cross-entropy written as a ``make_loss`` margins-form row function (both derivatives
+by the complex step), the grouped softmax with one group (the same model as 3, through the
+segment kernels), the choice loss on the workload in long format (one row per valid
+(row, class) pair, the class a feature: another model of the same choices) and the
+multi-label loss on one-hot targets. They are there for their time per round and per
+entry (``ns/entry``: objective time per round over the margins it received).
 """
 
 from __future__ import annotations
@@ -91,6 +94,9 @@ LOSS_CONTENDERS = (
     Contender("7", "label_smoothing", "boostobj LabelSmoothingLoss(0.1)"),
     Contender("8", "make_loss_focal", "boostobj make_loss focal, derived"),
     Contender("9", "make_loss_rows", "boostobj make_loss CE rows, derived"),
+    Contender("10", "grouped", "boostobj GroupedSoftmaxLoss, one group"),
+    Contender("11", "choice", "boostobj ChoiceLoss, long format"),
+    Contender("12", "multilabel", "boostobj MultiLabelLoss, one-hot"),
 )
 BY_KEY = {c.key: c for c in CONTENDERS + LOSS_CONTENDERS}
 
@@ -105,11 +111,14 @@ def _cross_entropy_row(f: Any, classes: Any, y: int) -> Any:
     return np.log(np.sum(np.exp(f - shift))) + shift - f[y]
 
 
-def make_loss_of(key: str) -> Any:
-    """The boostobj loss of contender ``key`` (3 and 6 to 8)."""
+def make_loss_of(key: str, n_classes: int = 2) -> Any:
+    """The boostobj loss of contender ``key`` (3 and 6 to 12; ``n_classes`` for 10)."""
+    from ..choice import ChoiceLoss
     from ..custom import make_loss
     from ..focal import FocalLoss
+    from ..grouped import GroupedSoftmaxLoss
     from ..losses import SoftmaxLoss
+    from ..multilabel import MultiLabelLoss
     from ..smoothing import LabelSmoothingLoss
 
     return {
@@ -118,7 +127,22 @@ def make_loss_of(key: str) -> Any:
         "label_smoothing": lambda: LabelSmoothingLoss(0.1),
         "make_loss_focal": lambda: make_loss(_focal_of_q, of="label_probability", name="focal"),
         "make_loss_rows": lambda: make_loss(_cross_entropy_row, hessian_kind="exact", name="ce_rows"),
+        "grouped": lambda: GroupedSoftmaxLoss([n_classes]),
+        "choice": ChoiceLoss,
+        "multilabel": MultiLabelLoss,
     }[key]()
+
+
+def long_format(
+    X: np.ndarray, y: np.ndarray | None, mask: Any
+) -> tuple[np.ndarray, Any, np.ndarray, np.ndarray]:
+    """The workload in long format (contender 11): one row per valid (row, class) pair, its
+    features plus the class as a feature; ``(X_long, chosen, rows, classes)``."""
+    rows = mask._row_ids()
+    classes = mask.indices.astype(np.int64)
+    X_long = np.column_stack([X[rows], classes.astype(X.dtype)])
+    chosen = None if y is None else (classes == y[rows]).astype(np.float64)
+    return X_long, chosen, rows, classes
 
 
 @dataclass(frozen=True)
@@ -147,6 +171,8 @@ class Fit:
         Boosting rounds actually trained.
     objective_seconds : float or None
         Time inside the objective callable; None for a built-in objective.
+    objective_entries : int or None
+        Margins per objective call (rows x margins per row); None for a built-in objective.
     peak_bytes : int or None
         See :class:`~boostobj._bench.measure.PeakMemory`.
     scores : Scores or None
@@ -158,6 +184,7 @@ class Fit:
     objective_seconds: float | None
     peak_bytes: int | None
     scores: Scores | None
+    objective_entries: int | None = None
 
 
 @dataclass
@@ -192,7 +219,7 @@ def make_objective(key: str, backend: str, mask: Any) -> Any:
     if key == "boostobj" or key in (c.key for c in LOSS_CONTENDERS):
         from .. import lgb, xgb
 
-        loss = make_loss_of(key)
+        loss = make_loss_of(key, mask.n_classes)
         return xgb.xgboost_objective(loss) if backend == "xgboost" else lgb.lightgbm_objective(loss)
     if key == "python_loop":
         return LoopObjective(mask, backend)
@@ -215,6 +242,7 @@ def fit(key: str, backend: str, workload: Workload, settings: Settings, *, score
         seconds=seconds,
         rounds=rounds,
         objective_seconds=None if timed is None else timed.seconds,
+        objective_entries=None if timed is None else timed.entries,
         peak_bytes=peak,
         scores=_score(key, backend, booster, workload, settings) if score else None,
     )
@@ -236,6 +264,11 @@ def _score(key: str, backend: str, booster: Any, workload: Workload, settings: S
 
 def _margin(key: str, backend: str, booster: Any, X: np.ndarray, mask: Any, threads: int) -> np.ndarray:
     """Margins of ``X``'s rows; their softmax over ``mask``'s valid classes is the prediction."""
+    if key == "choice":  # one margin per valid (row, class): back to the wide layout
+        X_long, _, rows, classes = long_format(X, None, mask)
+        wide = np.full((X.shape[0], mask.n_classes), -1e30)
+        wide[rows, classes] = predict_margin(booster, X_long)
+        return wide
     if backend == "xgboost" and key == "builtin_unaware":
         import xgboost as xgb
 
@@ -279,7 +312,10 @@ def _train_xgboost(
     if key == "builtin_unaware":
         dtrain = xgb.DMatrix(workload.X, label=workload.y, nthread=settings.threads)
     else:
-        dtrain = xgboost_dmatrix(workload.X, workload.y, mask=workload.mask, nthread=settings.threads)
+        X, y, kwargs = _data_of(key, "xgboost", workload)
+        if key == "choice":
+            del params["num_class"]  # one margin per row
+        dtrain = xgboost_dmatrix(X, y, nthread=settings.threads, **kwargs)
     booster, seconds, peak = _timed_train(lambda: xgb.train(params, dtrain, settings.rounds, obj=objective))
     return booster, seconds, booster.num_boosted_rounds(), peak
 
@@ -303,7 +339,26 @@ def _train_lightgbm(
     if key == "builtin_unaware":
         dtrain = lgb.Dataset(workload.X, label=workload.y, params=quiet)
     else:
-        dtrain = lightgbm_dataset(workload.X, workload.y, mask=workload.mask, params=quiet)
+        X, y, kwargs = _data_of(key, "lightgbm", workload)
+        if key == "choice":
+            del params["num_class"]
+        dtrain = lightgbm_dataset(X, y, params=quiet, **kwargs)
     dtrain.construct()
     booster, seconds, peak = _timed_train(lambda: lgb.train(params, dtrain, settings.rounds))
     return booster, seconds, booster.current_iteration(), peak
+
+
+def _data_of(key: str, backend: str, workload: Workload) -> tuple[np.ndarray, Any, dict]:
+    """``(X, y, keyword arguments)`` of the data set of contender ``key``: the workload as
+    it is, with its labels in the form the contender's loss reads."""
+    if key not in ("grouped", "choice", "multilabel"):
+        return workload.X, workload.y, {"mask": workload.mask}
+    loss = make_loss_of(key, workload.n_classes)
+    if key == "grouped":
+        return workload.X, workload.y[:, None], {"mask": workload.mask, "loss": loss}
+    if key == "multilabel":
+        onehot = np.eye(workload.n_classes, dtype=np.int64)[workload.y]
+        return workload.X, onehot, {"mask": workload.mask, "loss": loss}
+    X_long, chosen, rows, _ = long_format(workload.X, workload.y, workload.mask)
+    groups = {"qid": rows} if backend == "xgboost" else {"group": workload.mask.n_valid}
+    return X_long, chosen, {**groups, "loss": loss}

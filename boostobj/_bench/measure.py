@@ -64,14 +64,18 @@ class TimedObjective:
         Wall time spent inside ``objective`` so far.
     calls : int
         Number of calls so far (one per boosting round).
+    entries : int
+        Margins per call (the size of the backend's predictions: rows x margins per row).
     """
 
     def __init__(self, objective: Callable[..., Any]) -> None:
         self.objective = objective
         self.seconds = 0.0
         self.calls = 0
+        self.entries = 0
 
     def __call__(self, *args: Any) -> Any:
+        self.entries = int(getattr(args[0], "size", 0))
         start = time.perf_counter()
         try:
             return self.objective(*args)

@@ -16,6 +16,7 @@ COLUMNS = (
     ("s/round", "seconds_per_round", "{:.3f}"),
     ("obj ms/rd", "objective_ms_per_round", "{:.1f}"),
     ("obj %", "objective_share", "{:.0%}"),
+    ("ns/entry", "objective_ns_per_entry", "{:.1f}"),
     ("vs 2", "ratio_vs_reference", "{:.3f}"),
     ("peak MB", "peak_memory_mb", "{:.0f}"),
     ("logloss", "test_log_loss", "{:.4f}"),
@@ -76,8 +77,8 @@ def format_table(report: dict[str, Any]) -> str:
     ]
     if config.get("losses"):
         notes.append(
-            "6-9: other boostobj losses (--losses); they train other models, so no max|dp|; 'vs 2' is "
-            "their cost in time."
+            "6-12: other boostobj losses (--losses); they train other models, so no max|dp|; 'vs 2' is "
+            "their cost in time; ns/entry is the objective's time per round over the margins it got."
         )
     if subsampled:
         notes.append(

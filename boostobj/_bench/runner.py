@@ -49,7 +49,7 @@ class BenchConfig:
         with.
     seed : int
     losses : bool
-        Also time boostobj's other losses (contenders 6 to 9).
+        Also time boostobj's other losses (contenders 6 to 12).
     """
 
     data: str
@@ -89,7 +89,7 @@ class Run:
 
 
 def plan_runs(workload: Workload, loop_rows: int, losses: bool = False) -> list[Run]:
-    """The runs of one backend, in table order: 1, 2, 3, (2s,) 4, 5 (and 6 to 9 with ``losses``)."""
+    """The runs of one backend, in table order: 1, 2, 3, (2s,) 4, 5 (and 6 to 12 with ``losses``)."""
     runs = [Run(c.number, c.key, workload, "2") for c in CONTENDERS if c.key != "python_loop"]
     subsample = workload.head(loop_rows)
     loop_ref = "2" if subsample is workload else "2s"
@@ -201,10 +201,13 @@ def _summarise(run: Run, backend: str, fits: dict[str, list[Fit]]) -> dict[str, 
     median = float(np.median(seconds))
     objective = None
     share = None
+    per_entry = None
     if mine[0].objective_seconds is not None:
         per_fit = np.array([f.objective_seconds for f in mine])
         objective = float(np.median(per_fit / rounds) * 1e3)
         share = float(np.median(per_fit / seconds))
+        if mine[0].objective_entries:
+            per_entry = float(np.median(per_fit / rounds / mine[0].objective_entries) * 1e9)
     peaks = [f.peak_bytes for f in mine]
     scores, ref_scores = mine[0].scores, ref[0].scores
     other_loss = run.key in {c.key for c in LOSS_CONTENDERS}
@@ -222,6 +225,7 @@ def _summarise(run: Run, backend: str, fits: dict[str, list[Fit]]) -> dict[str, 
         "seconds_per_round": median / rounds,
         "objective_ms_per_round": objective,
         "objective_share": share,
+        "objective_ns_per_entry": per_entry,
         "ratio_vs_reference": float(np.median(seconds / np.array([f.seconds for f in ref]))),
         "peak_memory_mb": None if None in peaks else max(peaks) / 2**20,
         "test_log_loss": scores.log_loss,

@@ -1,0 +1,103 @@
+"""One pass over the (row, class) pairs of a masked multi-label logistic loss.
+
+Shapes: ``raw`` (n, K) float32 or float64, C or F order; the targets either as ``codes``
+(n,) int64, whose bit ``j`` is the target of class ``j`` (``use_codes``), or ``targets``
+(n, K) uint8; ``sample_weight`` (n,), ``class_weight`` and ``pos_weight`` (K,) float64;
+the observed pairs from a CSR mask (``indptr``, ``indices``) or from the margins
+(``from_margin``: a margin ``<= INVALID_BELOW`` is unobserved). Observed pairs get::
+
+    w = sample_weight[i] * class_weight[j] * (pos_weight[j] if y else 1)
+    grad = w (p - y),   hess = max(w p (1 - p), floor),   loss = w (log(1 + exp(-|f|)) + max(f, 0) - y f)
+
+and unobserved pairs ``grad = 0, hess = floor`` (loss 0). No (n, K) temporaries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import jit
+from .fastexp import exp_nonpositive
+from .softmax import BLOCK_ROWS, ERR_NONFINITE, INVALID_BELOW, OK
+
+
+@jit
+def _pair(raw, codes, targets, use_codes, sample_weight, class_weight, pos_weight, i, j):
+    """``(margin, target, weight)`` of pair (i, j), or NaN margin if not finite."""
+    x = np.float64(raw[i, j])
+    y = np.float64((codes[i] >> j) & 1) if use_codes else np.float64(targets[i, j])
+    w = sample_weight[i] * class_weight[j] * (pos_weight[j] if y > 0.5 else 1.0)
+    return x, y, w
+
+
+@jit
+def multilabel_grad_hess(
+    raw, codes, targets, use_codes, sample_weight, class_weight, pos_weight, indptr, indices, from_margin,
+    floor, grad_out, hess_out, lo, hi,
+):  # fmt: skip
+    """Gradient and Hessian of rows ``lo <= i < hi`` (module docstring). The exponentials
+    of a block of rows go through ``exp_nonpositive`` at once: ``e = exp(-|f|)`` gives
+    ``p = 1 / (1 + e)`` for ``f >= 0`` and ``e / (1 + e)`` otherwise."""
+    k = raw.shape[1]
+    size = BLOCK_ROWS * k
+    cols, rows = np.empty(size, np.int64), np.empty(size, np.int64)
+    xs, es, bits = np.empty(size), np.empty(size), np.empty(size, np.int64)
+    for b0 in range(lo, hi, BLOCK_ROWS):
+        b1 = min(b0 + BLOCK_ROWS, hi)
+        t = 0
+        for i in range(b0, b1):  # gather the observed pairs, fill the rest
+            start, stop = (0, k) if from_margin else (indptr[i], indptr[i + 1])
+            if not from_margin:
+                for j in range(k):
+                    grad_out[i, j] = 0.0
+                    hess_out[i, j] = floor
+            for c in range(start, stop):
+                j = c if from_margin else indices[c]
+                x = np.float64(raw[i, j])
+                if x != x or x == np.inf:
+                    return ERR_NONFINITE, i
+                if from_margin and x <= INVALID_BELOW:
+                    grad_out[i, j] = 0.0
+                    hess_out[i, j] = floor
+                    continue
+                if x - x != 0.0:  # -inf on an observed pair
+                    return ERR_NONFINITE, i
+                rows[t] = i
+                cols[t] = j
+                xs[t] = x
+                es[t] = -abs(x)
+                t += 1
+        exp_nonpositive(es, bits, t)
+        for s in range(t):
+            i, j, x, e = rows[s], cols[s], xs[s], es[s]
+            p = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
+            y = np.float64((codes[i] >> j) & 1) if use_codes else np.float64(targets[i, j])
+            w = sample_weight[i] * class_weight[j] * (pos_weight[j] if y > 0.5 else 1.0)
+            grad_out[i, j] = w * (p - y)
+            h = w * p * (1.0 - p)
+            hess_out[i, j] = h if h > floor else floor
+    return OK, -1
+
+
+@jit
+def multilabel_loss(
+    raw, codes, targets, use_codes, sample_weight, class_weight, pos_weight, indptr, indices, from_margin,
+    loss_out, lo, hi,
+):  # fmt: skip
+    """Per-row loss summed over the observed classes, ``loss_out`` (n,)."""
+    k = raw.shape[1]
+    for i in range(lo, hi):
+        total = 0.0
+        start, stop = (0, k) if from_margin else (indptr[i], indptr[i + 1])
+        for c in range(start, stop):
+            j = c if from_margin else indices[c]
+            x, y, w = _pair(raw, codes, targets, use_codes, sample_weight, class_weight, pos_weight, i, j)
+            if x != x or x == np.inf:
+                return ERR_NONFINITE, i
+            if from_margin and x <= INVALID_BELOW:
+                continue
+            if x - x != 0.0:
+                return ERR_NONFINITE, i
+            total += w * (np.log1p(np.exp(-abs(x))) + max(x, 0.0) - y * x)
+        loss_out[i] = total
+    return OK, -1

@@ -1,0 +1,313 @@
+"""Softmax over segments of a flat array: the one kernel design behind the family.
+
+A *segment* is a run of positions ``ptr[s] <= q < ptr[s + 1]`` of flat arrays ``values``
+(margins) and ``targets`` (a distribution over the segment's positions: one-hot for a
+label, or shares). With ``p`` the softmax of the segment's values, its weight ``w[s]`` and
+Hessian factor ``c[s]``::
+
+    grad[q] = w (p_q - t_q)
+    hess[q] = max(c w p_q (1 - p_q), floor)
+    loss_s  = w (logsumexp(values_s) - sum_q t_q values_q)
+
+The family members only say where the segments are:
+
+* choice sets in long format (:mod:`boostobj.choice`): the rows of each choice situation,
+  contiguous in the data, so the backend's margins are the flat array itself;
+* the grouped softmax (:mod:`boostobj.grouped`): in each row, the valid columns of each
+  group of columns, gathered block by block into a flat buffer (``grouped_grad_hess``);
+* the conditional softmax is the case of one group (kept in ``multiclass.py``, tuned).
+
+Exponentials go through ``fastexp.exp_nonpositive`` on each block, as in ``softmax.py``.
+Every kernel returns ``(status, position)`` of the first problem (codes of ``softmax.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import jit
+from .fastexp import exp_nonpositive
+from .softmax import BLOCK_ROWS, ERR_EMPTY_ROW, ERR_LABEL_INVALID, ERR_NONFINITE, INVALID_BELOW, OK
+
+#: Status of a row whose label is not one of its group's valid classes, reported with the
+#: position ``row * n_groups + group``.
+__all__ = ["segment_softmax", "segment_loss", "grouped_grad_hess", "grouped_loss"]
+
+
+@jit
+def _shift_exp(values, ptr, s0, s1, work, bits):
+    """``work[q] = exp(values[q] - max of its segment)`` for the segments ``s0 <= s < s1``
+    (positions ``ptr[s0]..ptr[s1]``; ``work`` indexed from ``ptr[s0]``). Returns
+    ``(status, position)``; ``values`` must be finite."""
+    base = ptr[s0]
+    for s in range(s0, s1):
+        a, b = ptr[s], ptr[s + 1]
+        if b == a:
+            return ERR_EMPTY_ROW, s
+        mx = -np.inf
+        for q in range(a, b):
+            x = np.float64(values[q])
+            if x - x != 0.0:  # NaN or infinite
+                return ERR_NONFINITE, q
+            mx = max(mx, x)
+        for q in range(a, b):
+            work[q - base] = np.float64(values[q]) - mx
+    exp_nonpositive(work, bits, ptr[s1] - base)
+    return OK, -1
+
+
+@jit
+def segment_softmax(values, targets, ptr, weight, scale, floor, grad_out, hess_out, lo, hi):
+    """Gradient and Hessian of the segment cross-entropy (module docstring) for segments
+    ``lo <= s < hi``, processed in blocks of about ``BLOCK_ROWS * 16`` positions."""
+    chunk = BLOCK_ROWS * 16
+    longest = 1
+    for s in range(lo, hi):
+        longest = max(longest, ptr[s + 1] - ptr[s])
+    size = max(chunk, longest)
+    work, bits = np.empty(size), np.empty(size, np.int64)
+    s0 = lo
+    while s0 < hi:
+        s1 = s0 + 1
+        while s1 < hi and ptr[s1 + 1] - ptr[s0] <= size:
+            s1 += 1
+        status, where = _shift_exp(values, ptr, s0, s1, work, bits)
+        if status != OK:
+            return status, where
+        base = ptr[s0]
+        for s in range(s0, s1):
+            a, b = ptr[s], ptr[s + 1]
+            total = 0.0
+            for q in range(a, b):
+                total += work[q - base]
+            inv = 1.0 / total
+            w = weight[s]
+            c = scale[s]
+            for q in range(a, b):
+                p = work[q - base] * inv
+                grad_out[q] = w * (p - targets[q])
+                h = c * p * (1.0 - p) * w
+                hess_out[q] = h if h > floor else floor
+        s0 = s1
+    return OK, -1
+
+
+@jit
+def segment_loss(values, targets, ptr, weight, loss_out, lo, hi):
+    """``loss_out[s] = w_s (logsumexp(values_s) - sum_q t_q values_q)`` for ``lo <= s < hi``."""
+    for s in range(lo, hi):
+        a, b = ptr[s], ptr[s + 1]
+        if b == a:
+            return ERR_EMPTY_ROW, s
+        mx = -np.inf
+        for q in range(a, b):
+            x = np.float64(values[q])
+            if x - x != 0.0:
+                return ERR_NONFINITE, q
+            mx = max(mx, x)
+        # -log p_q = log(total) - shifted_q, with total = 1 + rest (the maximum's exp is 1):
+        # log1p(rest) keeps -log p accurate as p -> 1
+        rest = 0.0
+        top = -1
+        for q in range(a, b):
+            shifted = np.float64(values[q]) - mx
+            if shifted == 0.0 and top < 0:
+                top = q
+            else:
+                rest += np.exp(shifted)
+        log_total = np.log1p(rest)
+        total = 0.0
+        for q in range(a, b):
+            if targets[q] != 0.0:
+                total += targets[q] * (log_total - (np.float64(values[q]) - mx))
+        loss_out[s] = weight[s] * total
+    return OK, -1
+
+
+# ---------------------------------------------------------------------- the grouped softmax
+@jit
+def _gather_groups(
+    raw, y, group_of, group_ptr, ignore, indptr, indices, from_margin, b0, b1, cols, vals, tgt, ptr, seg
+):
+    """Gather the valid entries of rows ``b0 <= i < b1``, group by group, into flat buffers:
+    ``cols`` their columns, ``vals`` their margins, ``tgt`` the one-hot targets; ``ptr``
+    the segment bounds and ``seg`` each segment's ``i * G + g``. Groups whose label is
+    ``ignore`` are left out. Returns ``(n_segments, status, where)``, ``where`` a row (NaN)
+    or ``i * G + g`` (no valid class, or the label not one of them)."""
+    n_groups = group_ptr.size - 1
+    t = 0
+    n_seg = 0
+    ptr[0] = 0
+    for i in range(b0, b1):
+        for g in range(n_groups):
+            label = y[i, g]
+            if label == ignore:
+                if from_margin:  # NaN is an error anywhere, as for SoftmaxLoss
+                    for j in range(group_ptr[g], group_ptr[g + 1]):
+                        if raw[i, j] != raw[i, j]:
+                            return n_seg, ERR_NONFINITE, i * n_groups + g
+                continue
+            found = False
+            start = t
+            if from_margin:
+                for j in range(group_ptr[g], group_ptr[g + 1]):
+                    x = np.float64(raw[i, j])
+                    if x != x:
+                        return n_seg, ERR_NONFINITE, i * n_groups + g
+                    if x > INVALID_BELOW:
+                        cols[t] = j
+                        vals[t] = x
+                        tgt[t] = 1.0 if j == label else 0.0
+                        found |= j == label
+                        t += 1
+            else:
+                for c in range(indptr[i], indptr[i + 1]):
+                    j = indices[c]
+                    if group_of[j] == g:
+                        cols[t] = j
+                        vals[t] = np.float64(raw[i, j])
+                        tgt[t] = 1.0 if j == label else 0.0
+                        found |= j == label
+                        t += 1
+            if t == start:
+                return n_seg, ERR_EMPTY_ROW, i * n_groups + g
+            if not found:
+                return n_seg, ERR_LABEL_INVALID, i * n_groups + g
+            seg[n_seg] = i * n_groups + g
+            n_seg += 1
+            ptr[n_seg] = t
+    return n_seg, OK, -1
+
+
+@jit
+def _buffers(k, n_groups):
+    size = BLOCK_ROWS * k
+    n_seg = BLOCK_ROWS * n_groups + 1
+    return (
+        np.empty(size, np.int64),
+        np.empty(size),
+        np.empty(size),
+        np.empty(n_seg, np.int64),
+        np.empty(n_seg, np.int64),
+    )
+
+
+@jit
+def grouped_grad_hess(
+    raw,
+    y,
+    group_of,
+    group_ptr,
+    ignore,
+    weight,
+    indptr,
+    indices,
+    from_margin,
+    scale,
+    floor,
+    grad_out,
+    hess_out,
+    lo,
+    hi,
+):
+    """Gradient and Hessian diagonal of the grouped softmax cross-entropy, rows ``lo..hi``.
+
+    raw, grad_out, hess_out : (n, K), C or F order; y : (n, G) int64, the global column of
+    each group's label (``ignore``: no label); group_of : (K,) the group of each column;
+    group_ptr : (G + 1,) column bounds; weight : (n, G) float64; scale : (G,) Hessian
+    factor per group. Classes of groups without a label, and invalid classes, get
+    ``grad = 0, hess = floor``. Returns ``(status, i * G + g)`` of the first problem.
+    """
+    n_groups = group_ptr.size - 1
+    cols, vals, tgt, ptr, seg = _buffers(raw.shape[1], n_groups)
+    work, bits = np.empty(cols.size), np.empty(cols.size, np.int64)
+    for b0 in range(lo, hi, BLOCK_ROWS):
+        b1 = min(b0 + BLOCK_ROWS, hi)
+        n_seg, status, where = _gather_groups(
+            raw,
+            y,
+            group_of,
+            group_ptr,
+            ignore,
+            indptr,
+            indices,
+            from_margin,
+            b0,
+            b1,
+            cols,
+            vals,
+            tgt,
+            ptr,
+            seg,
+        )
+        if status != OK:
+            return status, where
+        if grad_out.flags.f_contiguous:  # fill in memory order (LightGBM's F-order outputs)
+            for j in range(raw.shape[1]):
+                for i in range(b0, b1):
+                    grad_out[i, j] = 0.0
+                    hess_out[i, j] = floor
+        else:
+            for i in range(b0, b1):
+                for j in range(raw.shape[1]):
+                    grad_out[i, j] = 0.0
+                    hess_out[i, j] = floor
+        status, where = _shift_exp(vals, ptr, 0, n_seg, work, bits)
+        if status != OK:  # an infinite margin on a valid class
+            return status, seg[np.searchsorted(ptr[1 : n_seg + 1], where, side="right")]
+        for s in range(n_seg):
+            i, g = seg[s] // n_groups, seg[s] % n_groups
+            a, b = ptr[s], ptr[s + 1]
+            total = 0.0
+            for t in range(a, b):
+                total += work[t]
+            inv = 1.0 / total
+            w = weight[i, g]
+            c = scale[g]
+            for t in range(a, b):
+                p = work[t] * inv
+                grad_out[i, cols[t]] = w * (p - tgt[t])
+                h = c * p * (1.0 - p) * w
+                hess_out[i, cols[t]] = h if h > floor else floor
+    return OK, -1
+
+
+@jit
+def grouped_loss(raw, y, group_of, group_ptr, ignore, weight, indptr, indices, from_margin, loss_out, lo, hi):
+    """Per (row, group) weighted cross-entropy into ``loss_out`` (n, G); 0 where ``ignore``."""
+    n_groups = group_ptr.size - 1
+    cols, vals, tgt, ptr, seg = _buffers(raw.shape[1], n_groups)
+    for b0 in range(lo, hi, BLOCK_ROWS):
+        b1 = min(b0 + BLOCK_ROWS, hi)
+        n_seg, status, where = _gather_groups(
+            raw,
+            y,
+            group_of,
+            group_ptr,
+            ignore,
+            indptr,
+            indices,
+            from_margin,
+            b0,
+            b1,
+            cols,
+            vals,
+            tgt,
+            ptr,
+            seg,
+        )
+        if status != OK:
+            return status, where
+        for i in range(b0, b1):
+            for g in range(n_groups):
+                loss_out[i, g] = 0.0
+        seg_w = np.empty(n_seg)
+        out = np.empty(n_seg)
+        for s in range(n_seg):
+            seg_w[s] = weight[seg[s] // n_groups, seg[s] % n_groups]
+        status, where = segment_loss(vals, tgt, ptr, seg_w, out, 0, n_seg)
+        if status != OK:
+            return status, seg[np.searchsorted(ptr[1 : n_seg + 1], where, side="right")]
+        for s in range(n_seg):
+            loss_out[seg[s] // n_groups, seg[s] % n_groups] = out[s]
+    return OK, -1
