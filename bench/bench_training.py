@@ -3,12 +3,15 @@
 Contenders: the built-in objective, XGBoost's ``multi:softprob`` / LightGBM's
 ``multiclass`` on the same data with the mask as a ``-1e30`` margin offset (pure C++, and
 the same model as boostobj's conditional objective: their probabilities are compared,
-``max |dp|``); boostobj's objective callable with its default threading (all cores); and
-the same on one kernel thread (the measurement behind the threading policy).
-Contenders run interleaved (A, B, A, B, ...) so that machine noise hits both alike; the
-reported ratio is the median of the per-pair ratios.
+``max |dp|``); boostobj's objective callable with its default threading (all cores); the
+same on one kernel thread (the measurement behind the threading policy); and, with
+``--losses``, ``FocalLoss(gamma=2)`` and ``LabelSmoothingLoss(0.1)`` (other models: their
+ratio is their cost in time against the built-in softmax on the same data).
+Contenders run interleaved (A, B, C, ..., then in reverse order) so that machine noise and
+drift hit all alike; each ratio is the median of the per-repetition ratios, reported with
+their range (min-max).
 
-    python bench/bench_training.py                 # n = 200,000, K = 24, 20 rounds, depth 6
+    python bench/bench_training.py --pairs 5 --losses   # n = 200,000, K = 24, 20 rounds, depth 6
     python bench/bench_training.py --backend xgboost --rows 50000 --pairs 2
 """
 
@@ -23,6 +26,12 @@ import numpy as np
 
 import boostobj
 from boostobj.datasets import make_transition_data
+
+LOSSES = {
+    "boostobj": lambda: boostobj.SoftmaxLoss(),
+    "focal": lambda: boostobj.FocalLoss(gamma=2.0),
+    "smoothing": lambda: boostobj.LabelSmoothingLoss(epsilon=0.1),
+}
 
 
 def train_xgboost(X, y, mask, args, objective, threads):
@@ -44,7 +53,8 @@ def train_xgboost(X, y, mask, args, objective, threads):
     if objective == "builtin":
         booster = xgb.train({**params, "objective": "multi:softprob"}, dtrain, args.rounds)
     else:
-        booster = xgb.train(params, dtrain, args.rounds, obj=boostobj.xgboost_objective())
+        obj = boostobj.xgboost_objective(LOSSES[objective]())
+        booster = xgb.train(params, dtrain, args.rounds, obj=obj)
     seconds = time.perf_counter() - start
     boostobj.set_num_threads(before)
     return seconds, boostobj.predict_proba(booster, X[:20000], mask=mask.take(np.arange(min(20000, len(y)))))
@@ -66,7 +76,7 @@ def train_lightgbm(X, y, mask, args, objective, threads):
     before = boostobj.get_num_threads()
     boostobj.set_num_threads(threads)
     start = time.perf_counter()
-    obj = "multiclass" if objective == "builtin" else boostobj.lightgbm_objective()
+    obj = "multiclass" if objective == "builtin" else boostobj.lightgbm_objective(LOSSES[objective]())
     booster = lgb.train({**params, "objective": obj}, dtrain, args.rounds)
     seconds = time.perf_counter() - start
     boostobj.set_num_threads(before)
@@ -82,7 +92,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--depth", type=int, default=6)
     parser.add_argument("--nthread", type=int, default=2)
-    parser.add_argument("--pairs", type=int, default=3, help="interleaved repetitions")
+    parser.add_argument("--pairs", type=int, default=5, help="interleaved repetitions")
+    parser.add_argument("--losses", action="store_true", help="add FocalLoss and LabelSmoothingLoss")
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args(argv)
     X, y, mask = make_transition_data(args.rows, args.classes, args.valid, n_features=10, random_state=0)
@@ -93,6 +104,9 @@ def main(argv=None):
         (f"boostobj, {cores} kernel threads", "boostobj", cores),
         ("boostobj, 1 kernel thread", "boostobj", 1),
     ]
+    if args.losses:
+        contenders += [("FocalLoss(gamma=2)", "focal", cores)]
+        contenders += [("LabelSmoothingLoss(0.1)", "smoothing", cores)]
     report = {
         "command": "python bench/bench_training.py " + " ".join(argv or sys.argv[1:]),
         "date": time.strftime("%Y-%m-%d"),
@@ -101,11 +115,12 @@ def main(argv=None):
     }
     for backend in backends:
         train = train_xgboost if backend == "xgboost" else train_lightgbm
-        train(X[:2000], y[:2000], mask.take(np.arange(2000)), args, "boostobj", 1)  # compile/warm up
+        for objective in {objective for _, objective, _ in contenders}:  # compile, warm up
+            train(X[:2000], y[:2000], mask.take(np.arange(2000)), args, objective, 1)
         times = {name: [] for name, _, _ in contenders}
         proba = {}
-        for _ in range(args.pairs):
-            for name, objective, threads in contenders:
+        for repetition in range(args.pairs):
+            for name, objective, threads in contenders if repetition % 2 == 0 else contenders[::-1]:
                 seconds, proba[name] = train(X, y, mask, args, objective, threads)
                 times[name].append(seconds)
         base = np.array(times[contenders[0][0]])
@@ -113,14 +128,19 @@ def main(argv=None):
             f"\n{backend}: n={args.rows:,} K={args.classes} valid={args.valid} rounds={args.rounds} "
             f"depth={args.depth} nthread={args.nthread}, {args.pairs} interleaved runs"
         )
-        print(f"{'contender':28s} {'median s':>9s} {'ratio':>7s} {'max|dp|':>9s}")
+        print(f"{'contender':28s} {'median s':>9s} {'ratio':>7s} {'range':>11s} {'max|dp|':>9s}")
         rows = {}
-        for name, _, _ in contenders:
+        for name, objective, _ in contenders:
             t = np.array(times[name])
-            ratio = float(np.median(t / base))
-            dp = float(np.abs(proba[name] - proba[contenders[0][0]]).max())
-            rows[name] = {"seconds": t.tolist(), "median_ratio": ratio, "max_dp": dp}
-            print(f"{name:28s} {np.median(t):9.2f} {ratio:7.3f} {dp:9.1e}")
+            ratios = t / base
+            ratio = float(np.median(ratios))
+            same_model = objective in ("builtin", "boostobj")
+            dp = float(np.abs(proba[name] - proba[contenders[0][0]]).max()) if same_model else None
+            rows[name] = {"seconds": t.tolist(), "ratios": ratios.tolist(), "median_ratio": ratio}
+            rows[name]["max_dp"] = dp
+            spread = f"{ratios.min():.3f}-{ratios.max():.3f}"
+            shown = "-" if dp is None else f"{dp:.1e}"
+            print(f"{name:28s} {np.median(t):9.2f} {ratio:7.3f} {spread:>11s} {shown:>9s}")
         report["results"][backend] = rows
     if args.json:
         with open(args.json, "w") as fh:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _inputs
+from ._buffers import OutputBuffers
 from ._carry import START_LIMIT, attach, margins_of
 from ._params import ConfigMixin
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss
@@ -55,6 +56,9 @@ class BoundObjective(ConfigMixin):
     """
 
     backend = ""
+    #: dtype and memory order of the returned arrays (None: the margins')
+    output_dtype: Any = None
+    output_order: str | None = None
 
     def __init__(self, loss: Any = None, mask: Any = None, *, targets: Any = None) -> None:
         self.loss = loss
@@ -63,9 +67,38 @@ class BoundObjective(ConfigMixin):
         self._loss = as_loss(loss).for_backend(self.backend)
         self._mask = as_bound_mask(mask)
         self._targets = None if targets is None else as_bound_targets(targets, self._loss)
+        self._buffers = OutputBuffers()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_buffers"]  # scratch memory, never pickled or copied
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._buffers = OutputBuffers()
+
+    def clear_buffers(self) -> None:
+        """Free the output arrays kept for reuse (2 x n x K floats of the last call).
+
+        The callable writes each round's gradient and Hessian into the arrays it
+        returned the round before, when nothing else holds them any more (the backends
+        copy or consume them within the round); a caller that keeps a result gets new
+        arrays next time. Call this (or drop the callable) to free that memory after
+        training.
+        """
+        self._buffers.clear()
+
+    def _outputs(self, raw: np.ndarray) -> dict[str, np.ndarray]:
+        dtype = self.output_dtype or raw.dtype
+        if np.dtype(dtype) not in (np.float32, np.float64):  # the loss converts and allocates
+            return {}
+        order = self.output_order or ("F" if raw.ndim == 2 and _inputs.is_f_only(raw) else "C")
+        grad, hess = self._buffers.take(raw.shape, dtype, order)
+        return {"gradient_out": grad, "hessian_out": hess}
 
     def _gradient_hessian(
-        self, y: Any, raw: np.ndarray, weight: Any, data: Any = None, **out: np.ndarray
+        self, y: Any, raw: np.ndarray, weight: Any, data: Any = None
     ) -> tuple[np.ndarray, np.ndarray]:
         check_margin_shape(self._loss, raw, self.backend)
         raw = margins_of(raw, data, self.backend)
@@ -78,6 +111,7 @@ class BoundObjective(ConfigMixin):
                     f"margins have shape {raw.shape}; soft targets serve the training rows only"
                 )
             y = self._targets
+        out = self._outputs(raw)
         if getattr(self._loss, "needs_groups", False):
             out["group_ptr"] = data_group_pointers(data, self.backend, raw.shape[0])
         return self._loss.gradient_hessian(y, raw, sample_weight=weight, mask=self._mask, **out)

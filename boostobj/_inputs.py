@@ -180,9 +180,14 @@ def check_out(out: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
     return out
 
 
+def is_f_only(raw: np.ndarray) -> bool:
+    """Fortran-ordered and not also C-ordered (a 2-D array kept in column order)."""
+    return bool(raw.flags.f_contiguous and not raw.flags.c_contiguous)
+
+
 def new_like(raw: np.ndarray, dtype: Any = None) -> np.ndarray:
     """An uninitialised array of ``raw``'s shape, in its memory order."""
-    order = "F" if raw.ndim == 2 and raw.flags.f_contiguous and not raw.flags.c_contiguous else "C"
+    order = "F" if raw.ndim == 2 and is_f_only(raw) else "C"
     return np.empty(raw.shape, dtype=dtype or raw.dtype, order=order)
 
 

@@ -90,14 +90,27 @@ class ChoiceLoss(Loss):
         return _shares(y, n_rows)
 
     def _batch(
-        self, y_true: Any, raw_prediction: Any, sample_weight: Any, group: Any, qid: Any, group_ptr: Any
+        self,
+        y_true: Any,
+        raw_prediction: Any,
+        sample_weight: Any,
+        group: Any,
+        qid: Any,
+        group_ptr: Any,
+        *,
+        kernel_checks: bool = False,
     ):
+        """``kernel_checks``: leave checking the shares' values and sums to the kernel
+        (``segment_softmax``'s ``tolerance``); float targets then pass as they are."""
         raw = _inputs.check_raw_prediction(raw_prediction, multiclass=False)
         n = raw.shape[0]
         ptr = group_pointers(n, group=group, qid=qid, group_ptr=group_ptr)
-        shares = None if y_true is None else _shares(y_true, n)
-        if shares is not None:
-            check_share_sums(shares, ptr)
+        if kernel_checks and y_true is not None:
+            shares = _share_array(y_true, n)
+        else:
+            shares = None if y_true is None else _shares(y_true, n)
+            if shares is not None:
+                check_share_sums(shares, ptr)
         return raw, shares, ptr, _group_weights(sample_weight, ptr, n)
 
     def _scale_floor(self, ptr: np.ndarray) -> tuple[np.ndarray, float]:
@@ -139,12 +152,27 @@ class ChoiceLoss(Loss):
         _reject_mask(mask)
         if y_true is None:
             raise ValueError("y_true: labels are required (1 on each group's chosen row, or shares)")
-        raw, shares, ptr, w = self._batch(y_true, raw_prediction, sample_weight, group, qid, group_ptr)
+        raw, shares, ptr, w = self._batch(
+            y_true, raw_prediction, sample_weight, group, qid, group_ptr, kernel_checks=True
+        )
         grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, w)
         scale, floor = self._scale_floor(ptr)
-        status, where = _inputs.run_rows(
-            _seg.segment_softmax, ptr.size - 1, 1, raw, shares, ptr, w, scale, floor, grad, hess
+        status, where = _inputs.run_rows(  # threads split the groups; by rows, not groups
+            _seg.segment_softmax,
+            ptr.size - 1,
+            _mean_size(ptr),
+            raw,
+            shares,
+            ptr,
+            w,
+            scale,
+            floor,
+            SHARE_TOLERANCE,
+            grad,
+            hess,
         )
+        if status in (_seg.ERR_BAD_TARGET, _seg.ERR_TARGET_SUM):
+            check_share_sums(_shares(y_true, raw.shape[0]), ptr)  # raises the message of the Python checks
         _raise(status, where)
         return grad, hess
 
@@ -165,7 +193,9 @@ class ChoiceLoss(Loss):
             raise ValueError("y_true: labels are required (1 on each group's chosen row, or shares)")
         raw, shares, ptr, w = self._batch(y_true, raw_prediction, sample_weight, group, qid, group_ptr)
         out = np.empty(ptr.size - 1)
-        status, where = _inputs.run_rows(_seg.segment_loss, ptr.size - 1, 1, raw, shares, ptr, w, out)
+        status, where = _inputs.run_rows(
+            _seg.segment_loss, ptr.size - 1, _mean_size(ptr), raw, shares, ptr, w, out
+        )
         _raise(status, where)
         return out
 
@@ -272,7 +302,14 @@ def group_pointers(n_rows: int, *, group: Any = None, qid: Any = None, group_ptr
     return ptr
 
 
-def _shares(y: Any, n_rows: int) -> np.ndarray:
+def _mean_size(ptr: np.ndarray) -> int:
+    """Rows per group, rounded up: ``run_rows`` counts groups x this as the entries to split."""
+    return max(1, -(-int(ptr[-1]) // max(ptr.size - 1, 1)))
+
+
+def _share_array(y: Any, n_rows: int) -> np.ndarray:
+    """``y`` as a (n,) array of flags or shares, its shape and dtype checked, its values not:
+    float32 and float64 as they are (no copy), anything else as float64."""
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
@@ -280,6 +317,14 @@ def _shares(y: Any, n_rows: int) -> np.ndarray:
         raise ValueError(f"y_true: expected shape ({n_rows},), one value per row; got {arr.shape}")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"y_true: expected choice flags or shares; got dtype {arr.dtype}")
+    return arr if arr.dtype in (np.float32, np.float64) else arr.astype(np.float64)
+
+
+def _shares(y: Any, n_rows: int) -> np.ndarray:
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    _share_array(arr, n_rows)  # shape and dtype
     out = arr.astype(np.float64)
     bad = ~np.isfinite(out) | (out < 0) | (out > 1)
     if bad.any():
@@ -323,4 +368,6 @@ def _raise(status: int, where: int) -> None:
         return
     if status == _sm.ERR_EMPTY_ROW:  # pragma: no cover - group_pointers refuses empty groups
         raise ValueError(f"group: group {where} has no rows")
+    if status == _seg.ERR_TARGET_SUM:  # pragma: no cover - a sum at the tolerance, rounded apart
+        raise ValueError(f"y_true: group {where} has choice shares that do not sum to 1")
     _inputs.raise_for_status(status, where)

@@ -215,6 +215,16 @@ class GroupedSoftmaxLoss(Loss):
             raise ValueError(
                 f"y_true: expected (n, {self.n_groups}) labels or (n,) codes; got shape {arr.shape}"
             )
+        if arr.dtype.kind in "iuf":  # one pass in a kernel; on a problem, the checks below say which
+            out = np.empty((arr.size, self.n_groups), dtype=np.int64)
+            status, _ = _inputs.run_rows(
+                _seg.decode_label_codes, arr.size, self.n_groups, arr, self._ptr,
+                self.ignore_index is not None, _IGNORED, out,
+            )  # fmt: skip
+            if status == 0:
+                if mask is not None:
+                    self._check_against_mask(out, mask)
+                return out
         radix = self.sizes + 1
         total = float(np.prod(radix.astype(np.float64)))
         bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0) | (arr >= total)
@@ -269,8 +279,12 @@ class GroupedSoftmaxLoss(Loss):
         if columns.shape[0] != n:
             raise ValueError(f"y_true: has {columns.shape[0]} rows but raw_prediction has {n}")
         sw = _inputs.check_sample_weight(sample_weight, n)
-        weight = np.broadcast_to((np.ones(n) if sw is None else sw)[:, None], (n, self.n_groups)).copy()
-        weight *= self._class_weights(columns, sw)
+        if sw is None:
+            weight = np.ones((n, self.n_groups))
+        else:
+            weight = np.broadcast_to(sw[:, None], (n, self.n_groups)).copy()
+        if self.class_weight is not None:
+            weight *= self._class_weights(columns, sw)
         indptr = np.zeros(1, np.int64) if cmask is None else cmask.indptr
         indices = np.zeros(0, np.int32) if cmask is None else cmask.indices
         return raw, columns, weight, indptr, indices, cmask is None
@@ -328,9 +342,7 @@ class GroupedSoftmaxLoss(Loss):
         raw, columns, weight, indptr, indices, from_margin = self._batch(
             y_true, raw_prediction, sample_weight, mask
         )
-        grad, hess = _inputs.outputs(
-            gradient_out, hessian_out, raw, weight.max(axis=1) if weight.size else None
-        )
+        grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, _row_max(weight))
         scale, floor = self._scale_floor()
         group_of = np.repeat(np.arange(self.n_groups), self.sizes)
         status, where = _inputs.run_rows(
@@ -488,6 +500,17 @@ class _OneGroup(Loss):
 
 #: Internal marker of an ignored label (global columns are >= 0).
 _IGNORED = -1
+
+
+def _row_max(weight: np.ndarray) -> np.ndarray | None:
+    """``weight.max(axis=1)`` for (n, G) weights, as G - 1 passes over n (numpy's reduction
+    along a short axis is several times slower)."""
+    if not weight.size:
+        return None
+    out = weight[:, 0].copy()
+    for g in range(1, weight.shape[1]):
+        np.maximum(out, weight[:, g], out=out)
+    return out
 
 
 def _group_ptr(groups: Any, by: str) -> np.ndarray:

@@ -63,16 +63,15 @@ class LightGBMObjective(BoundObjective):
     """
 
     backend = "lightgbm"
+    output_dtype = np.float32  # what LightGBM trains on (it would convert anything else)
+    output_order = "F"  # its (n, K) layout: class-major
 
     def __call__(self, preds: Any, train_data: Any, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
         if hasattr(train_data, "get_label"):  # lightgbm.train: (preds, train_data)
             y, raw, weight, data = train_data.get_label(), preds, train_data.get_weight(), train_data
         else:  # scikit-learn API: (y_true, y_pred, weight)
             y, raw, data = preds, train_data, None
-        raw = np.asarray(raw)
-        grad = np.empty(raw.shape, dtype=np.float32, order="F")
-        hess = np.empty(raw.shape, dtype=np.float32, order="F")
-        return self._gradient_hessian(y, raw, weight, data, gradient_out=grad, hessian_out=hess)
+        return self._gradient_hessian(y, np.asarray(raw), weight, data)
 
 
 class LightGBMMetric(BoundMetric):

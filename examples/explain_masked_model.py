@@ -5,16 +5,16 @@ with the classes that are forbidden in a row left out instead of drowning the pl
 base value. A plain TreeSHAP over every (row, class) would spend most of its mass on
 classes that cannot occur (their probability is exactly 0 whatever the trees say): this
 example prints that share, then the top features of one class over the rows where it can
-occur, and draws shap's beeswarm plot of them when shap and matplotlib are installed.
+occur, and, given ``--plot FILE`` with shap and matplotlib installed, draws shap's
+beeswarm plot of them into FILE.
 
-    python examples/explain_masked_model.py
-    python examples/explain_masked_model.py --rows 2000 --estimators 5 --plot plot.png
+    python examples/explain_masked_model.py --plot beeswarm.png
+    python examples/explain_masked_model.py --rows 2000 --estimators 5
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--estimators", type=int, default=60)
-    parser.add_argument("--plot", type=Path, default=Path(tempfile.gettempdir()) / "boostobj_beeswarm.png")
+    parser.add_argument("--plot", type=Path, default=None, help="write shap's beeswarm plot to this PNG")
     args = parser.parse_args(argv)
 
     X, y, mask, allowed = make_transition_data(
@@ -51,6 +51,8 @@ def main(argv=None):
     for j in order[:4]:
         print(f"  {ex.feature_names[j]:>6s}  {np.abs(one[:, j]).mean():.4f}")
 
+    if args.plot is None:
+        return
     try:
         import matplotlib
 

@@ -146,7 +146,8 @@ def test_bench_scripts_run_small(tmp_path):
             "--rounds",
             "2",
             "--pairs",
-            "1",
+            "2",
+            "--losses",
             "--json",
             str(tmp_path / "t.json"),
         ],
@@ -157,7 +158,14 @@ def test_bench_scripts_run_small(tmp_path):
             [sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=600
         )
         assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "k.json").stat().st_size > 0 and (tmp_path / "t.json").stat().st_size > 0
+    assert (tmp_path / "k.json").stat().st_size > 0
+    training = json.loads((tmp_path / "t.json").read_text())["results"]
+    for backend in ("xgboost", "lightgbm"):
+        rows = training[backend]
+        assert {"FocalLoss(gamma=2)", "LabelSmoothingLoss(0.1)"} <= set(rows)
+        for row in rows.values():
+            assert len(row["ratios"]) == 2 and row["median_ratio"] == pytest.approx(np.median(row["ratios"]))
+        assert rows["FocalLoss(gamma=2)"]["max_dp"] is None  # another model: no probability difference
     for name in ("n1M_K24", "n200k_K100"):
         text = (tmp_path / "large" / f"cli_{name}.txt").read_text()
         assert text.startswith("$ boostobj bench ") and "boostobj objective" in text

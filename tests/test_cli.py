@@ -15,6 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from boostobj import cli
@@ -59,6 +60,7 @@ RESULT_KEYS = {
     "objective_share",
     "objective_ns_per_entry",
     "ratio_vs_reference",
+    "ratio_runs",
     "peak_memory_mb",
     "test_log_loss",
     "test_accuracy",
@@ -103,6 +105,8 @@ def _check_report(report, backends, data):
             assert 0 <= result["max_dp_test"] <= 1 and 0 <= result["max_dp_train"] <= 1
         assert result["train_seconds"] > 0 and result["rounds"] == 3
         assert len(result["train_seconds_runs"]) == report["config"]["repeat"]
+        assert len(result["ratio_runs"]) == report["config"]["repeat"]
+        assert result["ratio_vs_reference"] == pytest.approx(np.median(result["ratio_runs"]))
         builtin = result["contender"].startswith("builtin")
         assert (result["objective_ms_per_round"] is None) == builtin
         assert builtin or 0 <= result["objective_share"] <= 1
@@ -149,6 +153,9 @@ def test_transition_run_table_lists_every_contender(transition_run):
     for label in ("GroupedSoftmaxLoss, one group", "ChoiceLoss, long format", "MultiLabelLoss, one-hot"):
         assert table.count(label) == 2
     assert "6-12: other boostobj losses (--losses)" in table
+    for builtin in ("multi:softprob", "multiclass"):  # the headline, with the spread of 2 runs
+        assert "boostobj (3) trains in " in table and f"x the time of {builtin} with the mask" in table
+    assert table.count("over 2 runs).") == 2 and table.count("Its objective costs ") == 2
     assert "2s, 4: trained on a subsample of 100 rows" in table
     assert "Traceback" not in result.stderr
     # progress: one line per finished fit, on stderr

@@ -18,7 +18,7 @@ SMALL = {
     "custom_loss.py": ["--rows", "2000", "--rounds", "5"],
     "dask_training.py": ["--rows", "3000", "--rounds", "5"],
     "deploy_without_boostobj.py": ["--rows", "2000", "--estimators", "5"],
-    "explain_masked_model.py": ["--rows", "2000", "--estimators", "5"],
+    "explain_masked_model.py": ["--rows", "2000", "--estimators", "5", "--plot", "beeswarm.png"],
     "calibrate_masked_model.py": ["--rows", "3000", "--estimators", "20"],
     "mode_choice.py": ["--trips", "2000", "--rounds", "20"],
     "grouped_softmax.py": ["--rows", "3000", "--rounds", "20"],
@@ -27,10 +27,14 @@ SMALL = {
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
-def test_example_runs(script):
+def test_example_runs(script, tmp_path):
     assert script.name in SMALL, f"add small-size options for {script.name} to SMALL"
-    result = subprocess.run(
-        [sys.executable, str(script), *SMALL[script.name]], capture_output=True, text=True, timeout=600
+    result = subprocess.run(  # in a scratch directory: files an example writes land there
+        [sys.executable, str(script), *SMALL[script.name]],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip(), "an example should print its results"

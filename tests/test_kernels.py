@@ -372,3 +372,13 @@ def test_fork_after_a_threaded_call_is_safe(restore_threads):
     child.join(timeout=120)
     assert child.exitcode == 0, "the child hung or failed after fork"
     assert queue.get(timeout=5) == want
+
+
+@pytest.mark.parametrize("x", [8.34, 20.0, 35.0, -8.34, -20.0])
+def test_binary_loss_of_a_confident_right_answer_keeps_its_digits(x):
+    """-log p for the right label is log1p(exp(-|f|)): tiny when |f| is large, and must not be
+    computed as (log1p(..) + f) - f, which keeps only the digits that survive next to f."""
+    y = np.array([1.0 if x > 0 else 0.0])
+    got = BinaryLogLoss().loss(y, np.array([x]))[0]
+    want = np.log1p(np.exp(-abs(x)))
+    assert got == pytest.approx(want, rel=1e-15, abs=0)

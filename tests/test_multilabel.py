@@ -19,7 +19,9 @@ from boostobj import ClassMask, FocalLoss, LabelSmoothingLoss, MultiLabelLoss, S
 def _reference(y, raw, w):
     """Slow obvious per-entry logistic loss, gradient and Hessian (w = 0: unobserved)."""
     p = 1.0 / (1.0 + np.exp(-raw))
-    loss = -w * (y * np.log(p) + (1 - y) * np.log1p(-p))
+    # -log p for y = 1 and -log(1 - p) for y = 0, each as log1p(exp(.)): accurate to rounding
+    # (log(p) and log1p(-p) lose digits when the loss is small)
+    loss = w * np.where(y == 1, np.log1p(np.exp(-raw)), np.log1p(np.exp(raw)))
     return loss.sum(axis=1), w * (p - y), w * p * (1 - p)
 
 
@@ -155,3 +157,10 @@ def test_ignore_index_through_the_data_sets():
         bo.xgboost_dmatrix(X, y, loss=SoftmaxLoss())
     with pytest.raises(TypeError, match=r"^ignore_index: expected an integer or None; got 'x'"):
         SoftmaxLoss(ignore_index="x")
+
+
+def test_the_loss_of_confident_right_answers_keeps_its_digits():
+    raw = np.array([[8.34, -20.0, 35.0]])
+    y = np.array([[1, 0, 1]])
+    want = np.log1p(np.exp(-np.abs(raw))).sum()
+    assert MultiLabelLoss().loss(y, raw)[0] == pytest.approx(want, rel=1e-15, abs=0)

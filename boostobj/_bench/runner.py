@@ -129,6 +129,9 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
         ``train_seconds`` (median), ``train_seconds_runs``, ``seconds_per_round``,
         ``objective_ms_per_round`` and ``objective_share`` (None for the built-ins),
         ``ratio_vs_reference`` (median of the per-repetition ratios of training times),
+        ``ratio_runs`` (those ratios, one per repetition: their spread is the noise),
+        ``objective_ns_per_entry`` (the objective's time per round over the number of
+        margins it got; None for the built-ins),
         ``peak_memory_mb`` (largest over repetitions; None where unmeasurable),
         ``test_log_loss``, ``test_accuracy``, ``max_dp_test`` and ``max_dp_train`` (the
         largest difference of a probability from the reference's, on the test rows and on
@@ -208,6 +211,7 @@ def _summarise(run: Run, backend: str, fits: dict[str, list[Fit]]) -> dict[str, 
         share = float(np.median(per_fit / seconds))
         if mine[0].objective_entries:
             per_entry = float(np.median(per_fit / rounds / mine[0].objective_entries) * 1e9)
+    ratios = seconds / np.array([f.seconds for f in ref])  # per repetition: A and B ran side by side
     peaks = [f.peak_bytes for f in mine]
     scores, ref_scores = mine[0].scores, ref[0].scores
     other_loss = run.key in {c.key for c in LOSS_CONTENDERS}
@@ -226,7 +230,8 @@ def _summarise(run: Run, backend: str, fits: dict[str, list[Fit]]) -> dict[str, 
         "objective_ms_per_round": objective,
         "objective_share": share,
         "objective_ns_per_entry": per_entry,
-        "ratio_vs_reference": float(np.median(seconds / np.array([f.seconds for f in ref]))),
+        "ratio_vs_reference": float(np.median(ratios)),
+        "ratio_runs": ratios.tolist(),
         "peak_memory_mb": None if None in peaks else max(peaks) / 2**20,
         "test_log_loss": scores.log_loss,
         "test_accuracy": scores.accuracy,

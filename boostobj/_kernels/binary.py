@@ -44,7 +44,8 @@ def logloss_loss(raw, y, weight, loss_out, lo, hi):
         x = np.float64(raw[i])
         if x - x != 0.0:
             return ERR_NONFINITE, i
-        loss_out[i] = weight[i] * (np.log1p(np.exp(-abs(x))) + max(x, 0.0) - y[i] * x)
+        # (max(f, 0) - y f) first: exact 0 when the label agrees, so the small log1p term keeps its digits
+        loss_out[i] = weight[i] * (np.log1p(np.exp(-abs(x))) + (max(x, 0.0) - y[i] * x))
     return OK, -1
 
 

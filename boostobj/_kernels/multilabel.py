@@ -39,13 +39,11 @@ def multilabel_grad_hess(
     of a block of rows go through ``exp_nonpositive`` at once: ``e = exp(-|f|)`` gives
     ``p = 1 / (1 + e)`` for ``f >= 0`` and ``e / (1 + e)`` otherwise."""
     k = raw.shape[1]
-    size = BLOCK_ROWS * k
-    cols, rows = np.empty(size, np.int64), np.empty(size, np.int64)
-    xs, es, bits = np.empty(size), np.empty(size), np.empty(size, np.int64)
+    es, bits = np.empty(BLOCK_ROWS * k), np.empty(BLOCK_ROWS * k, np.int64)
     for b0 in range(lo, hi, BLOCK_ROWS):
         b1 = min(b0 + BLOCK_ROWS, hi)
-        t = 0
-        for i in range(b0, b1):  # gather the observed pairs, fill the rest
+        t = np.int64(0)  # not the literal 0 (see softmax_block)
+        for i in range(b0, b1):  # gather -|f| of the observed pairs, row by row; fill the rest
             start, stop = (0, k) if from_margin else (indptr[i], indptr[i + 1])
             if not from_margin:
                 for j in range(k):
@@ -62,20 +60,28 @@ def multilabel_grad_hess(
                     continue
                 if x - x != 0.0:  # -inf on an observed pair
                     return ERR_NONFINITE, i
-                rows[t] = i
-                cols[t] = j
-                xs[t] = x
                 es[t] = -abs(x)
                 t += 1
         exp_nonpositive(es, bits, t)
-        for s in range(t):
-            i, j, x, e = rows[s], cols[s], xs[s], es[s]
-            p = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
-            y = np.float64((codes[i] >> j) & 1) if use_codes else np.float64(targets[i, j])
-            w = sample_weight[i] * class_weight[j] * (pos_weight[j] if y > 0.5 else 1.0)
-            grad_out[i, j] = w * (p - y)
-            h = w * p * (1.0 - p)
-            hess_out[i, j] = h if h > floor else floor
+        t = np.int64(0)
+        for i in range(b0, b1):  # the same pairs in the same order: no index arrays to keep
+            start, stop = (0, k) if from_margin else (indptr[i], indptr[i + 1])
+            sw = sample_weight[i]
+            code = codes[i] if use_codes else 0
+            for c in range(start, stop):
+                j = c if from_margin else indices[c]
+                x = np.float64(raw[i, j])
+                if from_margin and x <= INVALID_BELOW:
+                    continue
+                e = es[t]
+                t += 1
+                d = 1.0 / (1.0 + e)
+                p = d if x >= 0.0 else e * d
+                y = np.float64((code >> j) & 1) if use_codes else np.float64(targets[i, j])
+                w = sw * class_weight[j] * (pos_weight[j] if y > 0.5 else 1.0)
+                grad_out[i, j] = w * (p - y)
+                h = w * p * (1.0 - p)
+                hess_out[i, j] = h if h > floor else floor
     return OK, -1
 
 
@@ -98,6 +104,7 @@ def multilabel_loss(
                 continue
             if x - x != 0.0:
                 return ERR_NONFINITE, i
-            total += w * (np.log1p(np.exp(-abs(x))) + max(x, 0.0) - y * x)
+            # (max(f, 0) - y f) first: exact 0 when the label agrees, so the small log1p term keeps its digits
+            total += w * (np.log1p(np.exp(-abs(x))) + (max(x, 0.0) - y * x))
         loss_out[i] = total
     return OK, -1

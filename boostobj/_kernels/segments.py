@@ -29,8 +29,11 @@ from ._jit import jit
 from .fastexp import exp_nonpositive
 from .softmax import BLOCK_ROWS, ERR_EMPTY_ROW, ERR_LABEL_INVALID, ERR_NONFINITE, INVALID_BELOW, OK
 
-#: Status of a row whose label is not one of its group's valid classes, reported with the
-#: position ``row * n_groups + group``.
+#: A target that is not a finite number in [0, 1] (reported with its position).
+ERR_BAD_TARGET = 4
+#: A segment whose targets do not sum to 1 (reported with the segment).
+ERR_TARGET_SUM = 5
+
 __all__ = ["segment_softmax", "segment_loss", "grouped_grad_hess", "grouped_loss"]
 
 
@@ -57,9 +60,14 @@ def _shift_exp(values, ptr, s0, s1, work, bits):
 
 
 @jit
-def segment_softmax(values, targets, ptr, weight, scale, floor, grad_out, hess_out, lo, hi):
+def segment_softmax(values, targets, ptr, weight, scale, floor, tolerance, grad_out, hess_out, lo, hi):
     """Gradient and Hessian of the segment cross-entropy (module docstring) for segments
-    ``lo <= s < hi``, processed in blocks of about ``BLOCK_ROWS * 16`` positions."""
+    ``lo <= s < hi``, processed in blocks of about ``BLOCK_ROWS * 16`` positions.
+
+    ``tolerance >= 0`` also checks the targets on the way (so that the caller need not
+    make passes of its own over them): each in [0, 1] (``ERR_BAD_TARGET`` at its
+    position), each segment's sum within ``tolerance`` of 1 (``ERR_TARGET_SUM`` at the
+    segment). Outputs are then partly written."""
     chunk = BLOCK_ROWS * 16
     longest = 1
     for s in range(lo, hi):
@@ -83,11 +91,18 @@ def segment_softmax(values, targets, ptr, weight, scale, floor, grad_out, hess_o
             inv = 1.0 / total
             w = weight[s]
             c = scale[s]
+            shares = 0.0
             for q in range(a, b):
                 p = work[q - base] * inv
-                grad_out[q] = w * (p - targets[q])
+                t = np.float64(targets[q])
+                shares += t
+                if tolerance >= 0.0 and not (0.0 <= t <= 1.0):  # NaN too
+                    return ERR_BAD_TARGET, q
+                grad_out[q] = w * (p - t)
                 h = c * p * (1.0 - p) * w
                 hess_out[q] = h if h > floor else floor
+            if tolerance >= 0.0 and abs(shares - 1.0) > tolerance:
+                return ERR_TARGET_SUM, s
         s0 = s1
     return OK, -1
 
@@ -127,11 +142,11 @@ def segment_loss(values, targets, ptr, weight, loss_out, lo, hi):
 # ---------------------------------------------------------------------- the grouped softmax
 @jit
 def _gather_groups(
-    raw, y, group_of, group_ptr, ignore, indptr, indices, from_margin, b0, b1, cols, vals, tgt, ptr, seg
+    raw, y, group_of, group_ptr, ignore, indptr, indices, from_margin, b0, b1, cols, vals, tgt, ptr, seg, segg
 ):
     """Gather the valid entries of rows ``b0 <= i < b1``, group by group, into flat buffers:
     ``cols`` their columns, ``vals`` their margins, ``tgt`` the one-hot targets; ``ptr``
-    the segment bounds and ``seg`` each segment's ``i * G + g``. Groups whose label is
+    the segment bounds, ``seg`` and ``segg`` each segment's row ``i`` and group ``g``. Groups whose label is
     ``ignore`` are left out. Returns ``(n_segments, status, where)``, ``where`` a row (NaN)
     or ``i * G + g`` (no valid class, or the label not one of them)."""
     n_groups = group_ptr.size - 1
@@ -173,7 +188,8 @@ def _gather_groups(
                 return n_seg, ERR_EMPTY_ROW, i * n_groups + g
             if not found:
                 return n_seg, ERR_LABEL_INVALID, i * n_groups + g
-            seg[n_seg] = i * n_groups + g
+            seg[n_seg] = i
+            segg[n_seg] = g
             n_seg += 1
             ptr[n_seg] = t
     return n_seg, OK, -1
@@ -187,6 +203,7 @@ def _buffers(k, n_groups):
         np.empty(size, np.int64),
         np.empty(size),
         np.empty(size),
+        np.empty(n_seg, np.int64),
         np.empty(n_seg, np.int64),
         np.empty(n_seg, np.int64),
     )
@@ -219,27 +236,14 @@ def grouped_grad_hess(
     ``grad = 0, hess = floor``. Returns ``(status, i * G + g)`` of the first problem.
     """
     n_groups = group_ptr.size - 1
-    cols, vals, tgt, ptr, seg = _buffers(raw.shape[1], n_groups)
-    work, bits = np.empty(cols.size), np.empty(cols.size, np.int64)
+    cols, work, _, ptr, seg, segg = _buffers(raw.shape[1], n_groups)
+    bits = np.empty(cols.size, np.int64)
     for b0 in range(lo, hi, BLOCK_ROWS):
         b1 = min(b0 + BLOCK_ROWS, hi)
-        n_seg, status, where = _gather_groups(
-            raw,
-            y,
-            group_of,
-            group_ptr,
-            ignore,
-            indptr,
-            indices,
-            from_margin,
-            b0,
-            b1,
-            cols,
-            vals,
-            tgt,
-            ptr,
-            seg,
-        )
+        n_seg, status, where = _gather_shifted(
+            raw, y, group_of, group_ptr, ignore, indptr, indices, from_margin,
+            b0, b1, cols, work, ptr, seg, segg,
+        )  # fmt: skip
         if status != OK:
             return status, where
         if grad_out.flags.f_contiguous:  # fill in memory order (LightGBM's F-order outputs)
@@ -252,11 +256,9 @@ def grouped_grad_hess(
                 for j in range(raw.shape[1]):
                     grad_out[i, j] = 0.0
                     hess_out[i, j] = floor
-        status, where = _shift_exp(vals, ptr, 0, n_seg, work, bits)
-        if status != OK:  # an infinite margin on a valid class
-            return status, seg[np.searchsorted(ptr[1 : n_seg + 1], where, side="right")]
+        exp_nonpositive(work, bits, ptr[n_seg])
         for s in range(n_seg):
-            i, g = seg[s] // n_groups, seg[s] % n_groups
+            i, g = seg[s], segg[s]
             a, b = ptr[s], ptr[s + 1]
             total = 0.0
             for t in range(a, b):
@@ -264,19 +266,84 @@ def grouped_grad_hess(
             inv = 1.0 / total
             w = weight[i, g]
             c = scale[g]
+            label = y[i, g]
             for t in range(a, b):
+                j = cols[t]
                 p = work[t] * inv
-                grad_out[i, cols[t]] = w * (p - tgt[t])
+                grad_out[i, j] = w * (p - 1.0) if j == label else w * p
                 h = c * p * (1.0 - p) * w
-                hess_out[i, cols[t]] = h if h > floor else floor
+                hess_out[i, j] = h if h > floor else floor
     return OK, -1
+
+
+@jit
+def _gather_shifted(
+    raw, y, group_of, group_ptr, ignore, indptr, indices, from_margin, b0, b1, cols, work, ptr, seg, segg
+):
+    """As ``_gather_groups``, for the gradient: ``work`` gets each valid margin minus its
+    segment's maximum (ready for ``exp_nonpositive``), with no copy of the margins or the
+    targets. An infinite margin on a valid class is ``ERR_NONFINITE`` at ``i * G + g``."""
+    n_groups = group_ptr.size - 1
+    t = np.int64(0)  # not the literal 0 (see softmax_block)
+    n_seg = 0
+    ptr[0] = 0
+    for i in range(b0, b1):
+        for g in range(n_groups):
+            label = y[i, g]
+            where = i * n_groups + g
+            if label == ignore:
+                if from_margin:  # NaN is an error anywhere, as for SoftmaxLoss
+                    for j in range(group_ptr[g], group_ptr[g + 1]):
+                        if raw[i, j] != raw[i, j]:
+                            return n_seg, ERR_NONFINITE, where
+                continue
+            found = False
+            bad = False
+            mx = -np.inf
+            start = t
+            if from_margin:
+                for j in range(group_ptr[g], group_ptr[g + 1]):
+                    x = np.float64(raw[i, j])
+                    if x != x:
+                        return n_seg, ERR_NONFINITE, where
+                    if x > INVALID_BELOW:
+                        cols[t] = j
+                        work[t] = x
+                        bad |= x - x != 0.0  # +inf
+                        mx = max(mx, x)
+                        found |= j == label
+                        t += 1
+            else:
+                for c in range(indptr[i], indptr[i + 1]):
+                    j = indices[c]
+                    if group_of[j] == g:
+                        x = np.float64(raw[i, j])
+                        cols[t] = j
+                        work[t] = x
+                        bad |= x - x != 0.0  # NaN or +-inf
+                        mx = max(mx, x)
+                        found |= j == label
+                        t += 1
+            if t == start:
+                return n_seg, ERR_EMPTY_ROW, where
+            if bad:
+                return n_seg, ERR_NONFINITE, where
+            if not found:
+                return n_seg, ERR_LABEL_INVALID, where
+            for q in range(start, t):
+                work[q] -= mx
+            seg[n_seg] = i
+            segg[n_seg] = g
+            n_seg += 1
+            ptr[n_seg] = t
+    return n_seg, OK, -1
 
 
 @jit
 def grouped_loss(raw, y, group_of, group_ptr, ignore, weight, indptr, indices, from_margin, loss_out, lo, hi):
     """Per (row, group) weighted cross-entropy into ``loss_out`` (n, G); 0 where ``ignore``."""
     n_groups = group_ptr.size - 1
-    cols, vals, tgt, ptr, seg = _buffers(raw.shape[1], n_groups)
+    cols, vals, tgt, ptr, seg, segg = _buffers(raw.shape[1], n_groups)
     for b0 in range(lo, hi, BLOCK_ROWS):
         b1 = min(b0 + BLOCK_ROWS, hi)
         n_seg, status, where = _gather_groups(
@@ -295,6 +362,7 @@ def grouped_loss(raw, y, group_of, group_ptr, ignore, weight, indptr, indices, f
             tgt,
             ptr,
             seg,
+            segg,
         )
         if status != OK:
             return status, where
@@ -304,10 +372,39 @@ def grouped_loss(raw, y, group_of, group_ptr, ignore, weight, indptr, indices, f
         seg_w = np.empty(n_seg)
         out = np.empty(n_seg)
         for s in range(n_seg):
-            seg_w[s] = weight[seg[s] // n_groups, seg[s] % n_groups]
+            seg_w[s] = weight[seg[s], segg[s]]
         status, where = segment_loss(vals, tgt, ptr, seg_w, out, 0, n_seg)
         if status != OK:
-            return status, seg[np.searchsorted(ptr[1 : n_seg + 1], where, side="right")]
+            s = np.searchsorted(ptr[1 : n_seg + 1], where, side="right")
+            return status, seg[s] * n_groups + segg[s]
         for s in range(n_seg):
-            loss_out[seg[s] // n_groups, seg[s] % n_groups] = out[s]
+            loss_out[seg[s], segg[s]] = out[s]
     return OK, -1
+
+
+@jit
+def decode_label_codes(codes, group_ptr, allow_ignored, ignored, out, lo, hi):
+    """Label codes of rows ``lo <= i < hi`` (``code = sum_g d_g prod_{h < g} (K_h + 1)``,
+    digit ``d_g = K_g`` for "no label") into global columns ``out[i, g] = ptr[g] + d_g``, or
+    ``ignored``. Returns ``(1, i)`` for a code that is not an integer in range, ``(2, i)`` for a
+    missing label when ``allow_ignored`` is False, else ``(0, -1)``."""
+    n_groups = group_ptr.size - 1
+    total = 1.0
+    for g in range(n_groups):
+        total *= group_ptr[g + 1] - group_ptr[g] + 1
+    for i in range(lo, hi):
+        x = np.float64(codes[i])
+        if not (0.0 <= x < total) or x != np.floor(x):  # NaN too
+            return 1, i
+        rest = np.int64(x)
+        for g in range(n_groups):
+            size = group_ptr[g + 1] - group_ptr[g]
+            digit = rest % (size + 1)
+            rest //= size + 1
+            if digit == size:
+                if not allow_ignored:
+                    return 2, i
+                out[i, g] = ignored
+            else:
+                out[i, g] = group_ptr[g] + digit
+    return 0, -1

@@ -54,7 +54,7 @@ def softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, s
     (ascending) and ``expv[t] = exp(raw[i, cols[t]] - rowmax[r])``. Returns
     ``(status, row)``.
     """
-    t = 0
+    t = np.int64(0)  # not the literal 0: numba would also compile exp_nonpositive for Literal[int](0)
     for i in range(b0, b1):
         r = i - b0
         start[r] = t

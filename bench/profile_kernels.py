@@ -1,0 +1,187 @@
+"""Where the time of a softmax gradient goes, per (row, class) entry, on the path training uses.
+
+For each case (K classes, v valid per row) and each backend's layout (XGBoost: float32
+C-order margins and outputs; LightGBM: float64 F-order margins, float32 F-order outputs),
+the margins carry the ``-1e30`` offset (the mask is read from them, as in training) and
+these are timed, interleaved, ``--repeat`` times each (median reported, with the range):
+
+* ``write floor``: only writing the two outputs (the memory floor of any kernel);
+* ``read margins``: only reading the margins once;
+* ``softmax_block``: gathering each row's valid entries, its maximum and their ``exp``
+  (the kernels' shared first step), without writing outputs;
+* ``kernel``: the jitted gradient/Hessian kernel on preallocated outputs, one thread;
+* ``adapter 1 thread`` / ``adapter N threads``: the objective callable as the backend
+  calls it (validation, reused outputs, threads);
+* ``numpy``: the vectorised NumPy version (``boostobj._bench.numpy_gradient``).
+
+So ``softmax_block - read margins`` is the gather and ``exp``, ``kernel - softmax_block``
+the normalisation and the writes, and ``adapter 1 thread - kernel`` the Python layer.
+
+    python bench/profile_kernels.py                       # n*K = 24M entries per case
+    python bench/profile_kernels.py --entries 2000000 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numba
+import numpy as np
+
+import boostobj
+from boostobj._bench import numpy_gradient
+from boostobj._kernels import multiclass as mk
+from boostobj._kernels.softmax import BLOCK_ROWS, softmax_block
+
+CASES = ((24, 6), (24, 24), (3, 2), (100, 10), (1000, 20))
+
+
+@numba.njit(nogil=True, cache=True)
+def write_floor(grad, hess, floor):
+    if grad.flags.f_contiguous:
+        for j in range(grad.shape[1]):
+            for i in range(grad.shape[0]):
+                grad[i, j] = 0.0
+                hess[i, j] = floor
+    else:
+        for i in range(grad.shape[0]):
+            for j in range(grad.shape[1]):
+                grad[i, j] = 0.0
+                hess[i, j] = floor
+
+
+@numba.njit(nogil=True, cache=True)
+def read_margins(raw):
+    total = 0.0
+    if raw.flags.f_contiguous:
+        for j in range(raw.shape[1]):
+            for i in range(raw.shape[0]):
+                total += raw[i, j]
+    else:
+        for i in range(raw.shape[0]):
+            for j in range(raw.shape[1]):
+                total += raw[i, j]
+    return total
+
+
+@numba.njit(nogil=True, cache=True)
+def block_only(raw, indptr, indices):
+    size = BLOCK_ROWS * raw.shape[1]
+    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
+    total = 0.0
+    for b0 in range(0, raw.shape[0], BLOCK_ROWS):
+        b1 = min(b0 + BLOCK_ROWS, raw.shape[0])
+        softmax_block(raw, b0, b1, indptr, indices, True, cols, expv, bits, start, rowmax)
+        total += expv[0]
+    return total
+
+
+def make_case(n, k, v, seed=0):
+    rng = np.random.default_rng(seed)
+    cols = np.sort(np.argsort(rng.random((n, k)), axis=1)[:, :v], axis=1)
+    mask = boostobj.ClassMask.from_lists(cols, k)
+    y = cols[np.arange(n), rng.integers(0, v, n)]
+    raw = rng.normal(size=(n, k)) + mask.margin_offset()
+    return raw, y, mask
+
+
+def stages(raw, y, mask, backend, threads):
+    """name -> zero-argument callable, for one layout."""
+    if backend == "xgboost":
+        raw = np.ascontiguousarray(raw, dtype=np.float32)
+        obj = boostobj.xgboost_objective()
+        order = "C"
+    else:
+        raw = np.asfortranarray(raw, dtype=np.float64)
+        obj = boostobj.lightgbm_objective()
+        order = "F"
+    loss = obj._loss
+    grad = np.empty(raw.shape, np.float32, order=order)
+    hess = np.empty(raw.shape, np.float32, order=order)
+    weight = np.ones(len(y))
+    empty = np.zeros(1, np.int64)
+    scale, floor = loss._hessian_scale_floor(raw.shape[1])
+    yi = y.astype(np.int64)
+    dense = mask.to_dense()
+    raw_valid = np.where(dense, raw, 0).astype(raw.dtype, order=order)
+
+    def adapter(n_threads):
+        def call():
+            before = boostobj.get_num_threads()
+            boostobj.set_num_threads(n_threads)
+            try:
+                obj(y, raw)
+            finally:
+                boostobj.set_num_threads(before)
+
+        return call
+
+    result = {
+        "write floor": lambda: write_floor(grad, hess, floor),
+        "read margins": lambda: read_margins(raw),
+        "softmax_block": lambda: block_only(raw, empty, empty),
+        "kernel": lambda: mk.softmax_grad_hess(
+            raw, yi, weight, empty, empty, True, scale, floor, grad, hess, 0, len(y)
+        ),
+        "adapter 1 thread": adapter(1),
+    }
+    if threads > 1:
+        result[f"adapter {threads} threads"] = adapter(threads)
+    result["numpy"] = lambda: numpy_gradient(raw_valid, y, dense, hessian=backend)
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=24_000_000, help="n * K per case")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--json", help="write the results to this file")
+    args = parser.parse_args(argv)
+    threads = boostobj.get_num_threads()
+    report = {
+        "command": "python bench/profile_kernels.py " + " ".join(argv or sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d"),
+        "threads": threads,
+        "versions": {"numpy": np.__version__, "numba": numba.__version__},
+        "cases": [],
+    }
+    for k, v in CASES:
+        n = min(1_000_000, args.entries // k)
+        raw, y, mask = make_case(n, k, v)
+        for backend in ("xgboost", "lightgbm"):
+            calls = stages(raw, y, mask, backend, threads)
+            for fn in calls.values():  # compile, warm up, fault the outputs in
+                fn()
+            times = {name: [] for name in calls}
+            for repetition in range(args.repeat):
+                names = list(calls) if repetition % 2 == 0 else list(calls)[::-1]
+                for name in names:
+                    start = time.perf_counter()
+                    calls[name]()
+                    times[name].append(time.perf_counter() - start)
+            ns = {name: np.array(t) / (n * k) * 1e9 for name, t in times.items()}
+            print(f"\n{backend}: n={n:,} K={k} valid={v} (mask from -1e30 margins)")
+            print(f"{'stage':22s} {'ns/entry':>9s} {'range':>13s}")
+            for name, values in ns.items():
+                print(f"{name:22s} {np.median(values):9.2f} {values.min():6.2f}-{values.max():<6.2f}")
+            report["cases"].append(
+                {
+                    "backend": backend,
+                    "rows": n,
+                    "classes": k,
+                    "valid": v,
+                    "ns_per_entry": {name: float(np.median(values)) for name, values in ns.items()},
+                    "ns_per_entry_runs": {name: values.tolist() for name, values in ns.items()},
+                }
+            )
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(report, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
