@@ -4,11 +4,21 @@ The focal loss ``-(1 - q)^gamma log q`` down-weights rows the model already gets
 rare classes weigh more. Its exact Hessian diagonal is negative for many entries; the
 default ``hessian="positive"`` is a Gauss-Newton surrogate that keeps Newton steps stable.
 We train the cross-entropy and the focal loss on the same data and print the masked
-log-loss, the balanced accuracy (mean recall over classes) and the share of negative
+log-loss, the balanced accuracy (mean recall over classes), the difference in balanced
+accuracy with its bootstrap standard error over the test rows, and the share of negative
 entries in the exact focal Hessian at the start of training.
 
     python examples/focal_loss.py
     python examples/focal_loss.py --rows 2000 --rounds 10
+
+What to expect. The focal loss is not a proper scoring rule: it gives up masked log-loss
+(its probabilities are flatter) at every size. What it buys depends on the data, and the
+script says whether the difference beats the noise. On these multiclass transitions the
+rare states are not hard ones, and the change in balanced accuracy was within about one
+standard error at the default size (20,000 rows); the small run's difference is larger
+but so is its noise. On the binary problem with 6-7% positives, ``alpha=0.75`` (more
+weight on the positives) raised the balanced accuracy at the 0.5 threshold by several
+standard errors at both sizes.
 """
 
 from __future__ import annotations
@@ -32,6 +42,23 @@ def imbalanced_transitions(rows: int, states: int, seed: int = 0):
     return X[idx], y[idx], mask.take(idx)
 
 
+def balanced_accuracy_gain(y, before, after, *, resamples=200, seed=0):
+    """Balanced accuracy of ``after`` minus that of ``before`` (predicted labels), and the
+    standard error of that difference from a paired bootstrap over the rows."""
+    gain = balanced_accuracy_score(y, after) - balanced_accuracy_score(y, before)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(resamples):
+        i = rng.integers(0, y.size, y.size)
+        draws.append(balanced_accuracy_score(y[i], after[i]) - balanced_accuracy_score(y[i], before[i]))
+    return gain, float(np.std(draws))
+
+
+def say_gain(name, gain, se):
+    verdict = "more than" if abs(gain) > 2 * se else "within"
+    print(f"{name}: balanced accuracy {gain:+.4f} (bootstrap standard error {se:.4f}): {verdict} the noise")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=20_000)
@@ -46,6 +73,7 @@ def main(argv=None):
     params = {"num_class": args.states, "max_depth": 4, "eta": 0.2, "nthread": 2, "base_score": 0.5}
     print(f"multiclass: {y.size:,} rows, {args.states} states, class counts {np.bincount(y).tolist()}")
     print(f"{'loss':28s} {'masked log-loss':>15s} {'balanced acc':>13s}")
+    predicted = []
     for name, loss in [
         ("SoftmaxLoss(hessian='exact')", boostobj.SoftmaxLoss(hessian="exact")),  # same step size
         (f"FocalLoss(gamma={args.gamma})", boostobj.FocalLoss(gamma=args.gamma)),
@@ -54,8 +82,10 @@ def main(argv=None):
         bst = xgb.train(params, dtrain, args.rounds, obj=boostobj.xgboost_objective(loss))
         raw = boostobj.predict_margin(bst, X[te], mask=mask.take(te))
         logloss = boostobj.masked_log_loss(y[te], raw, mask=mask.take(te))
-        bacc = balanced_accuracy_score(y[te], raw.argmax(axis=1))
+        predicted.append(raw.argmax(axis=1))
+        bacc = balanced_accuracy_score(y[te], predicted[-1])
         print(f"{name:28s} {logloss:15.4f} {bacc:13.4f}")
+    say_gain("FocalLoss - SoftmaxLoss", *balanced_accuracy_gain(y[te], *predicted))
 
     start = mask.take(tr).margin_offset(np.float64) + np.random.default_rng(1).normal(
         size=(n_train, args.states)
@@ -70,6 +100,7 @@ def main(argv=None):
     yb = (Xb[:, 0] + 0.5 * Xb[:, 1] + 0.7 * rng.normal(size=args.rows) > 2.0).astype(int)
     btr, bte = slice(0, n_train), slice(n_train, None)
     print(f"binary: {yb.mean():.1%} positives")
+    predicted = []
     for name, loss in [
         ("BinaryLogLoss", boostobj.BinaryLogLoss()),
         (
@@ -83,8 +114,10 @@ def main(argv=None):
             args.rounds,
         )
         proba = loss.predict_proba(model.predict(Xb[bte], raw_score=True))[:, 1]
-        bacc = balanced_accuracy_score(yb[bte], proba > 0.5)
+        predicted.append((proba > 0.5).astype(int))
+        bacc = balanced_accuracy_score(yb[bte], predicted[-1])
         print(f"{name:44s} balanced accuracy {bacc:.4f}")
+    say_gain("BinaryFocalLoss - BinaryLogLoss", *balanced_accuracy_gain(yb[bte], *predicted))
 
 
 if __name__ == "__main__":

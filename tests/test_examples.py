@@ -14,7 +14,7 @@ SMALL = {
     "transition_model.py": ["--rows", "2000", "--rounds", "5"],
     "sklearn_pipeline.py": ["--rows", "1500", "--estimators", "5"],
     "focal_loss.py": ["--rows", "2000", "--rounds", "5"],
-    "label_smoothing.py": ["--rows", "2000", "--rounds", "5"],
+    "label_smoothing.py": ["--rows", "2000", "--rounds", "50"],
     "custom_loss.py": ["--rows", "2000", "--rounds", "5"],
     "dask_training.py": ["--rows", "3000", "--rounds", "5"],
     "deploy_without_boostobj.py": ["--rows", "2000", "--estimators", "5"],

@@ -96,6 +96,10 @@ def format_table(report: dict[str, Any]) -> str:
     return "\n".join(lines + notes)
 
 
+def _times(ratio: float) -> str:
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
+
+
 def _headline(rows: list[dict[str, Any]], backend: str) -> list[str]:
     """What a user came for: boostobj's training time against the built-in with the same mask,
     with its spread, and its objective's cost per entry against the NumPy and per-row loops."""
@@ -112,7 +116,7 @@ def _headline(rows: list[dict[str, Any]], backend: str) -> list[str]:
     ]
     per_entry = mine["objective_ns_per_entry"]
     others = [
-        f"{r['objective_ns_per_entry']:.1f} ({r['objective_ns_per_entry'] / per_entry:.0f}x) for the "
+        f"{r['objective_ns_per_entry']:.1f} ({_times(r['objective_ns_per_entry'] / per_entry)}) for the "
         f"{name} ({r['id']})"
         for r, name in ((by_id.get("5"), "NumPy version"), (by_id.get("4"), "per-row Python loop"))
         if r is not None and r["objective_ns_per_entry"] and per_entry
