@@ -94,7 +94,8 @@ class BoundObjective(ConfigMixin):
         if np.dtype(dtype) not in (np.float32, np.float64):  # the loss converts and allocates
             return {}
         order = self.output_order or ("F" if raw.ndim == 2 and _inputs.is_f_only(raw) else "C")
-        grad, hess = self._buffers.take(raw.shape, dtype, order)
+        shape = raw.shape if self._loss.is_multiclass else (raw.shape[0],)  # (n, 1) margins: (n,) out
+        grad, hess = self._buffers.take(shape, dtype, order)
         return {"gradient_out": grad, "hessian_out": hess}
 
     def _gradient_hessian(
@@ -402,7 +403,8 @@ def dataset_fields(
         if label is not None and getattr(loss, "needs_groups", False):
             from .choice import check_share_sums
 
-            check_share_sums(label, ptr, "y")
+            # as the backends keep them (float32): the sums the objective will see
+            check_share_sums(np.asarray(label, np.float32).astype(np.float64), ptr, "y")
         if weight is not None:  # one weight per group, given per group or per row
             weight = np.repeat(_group_weights(weight, ptr, n_rows), np.diff(ptr))
     weight = _inputs.check_sample_weight(weight, n_rows, name="weight", dtype=dtype)

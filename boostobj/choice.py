@@ -245,7 +245,8 @@ def check_share_sums(shares: np.ndarray, ptr: np.ndarray, name: str = "y_true") 
         s = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"{name}: group {s} (rows {ptr[s]}..{ptr[s + 1] - 1}) has choice shares summing to "
-            f"{sums[s]:g}; each group needs one chosen row (or shares summing to 1)"
+            f"{sums[s]:.10g}; each group needs one chosen row (or shares summing to 1 within "
+            f"{SHARE_TOLERANCE:g})"
         )
 
 
@@ -369,5 +370,5 @@ def _raise(status: int, where: int) -> None:
     if status == _sm.ERR_EMPTY_ROW:  # pragma: no cover - group_pointers refuses empty groups
         raise ValueError(f"group: group {where} has no rows")
     if status == _seg.ERR_TARGET_SUM:  # pragma: no cover - a sum at the tolerance, rounded apart
-        raise ValueError(f"y_true: group {where} has choice shares that do not sum to 1")
+        raise ValueError(f"y_true: the group starting at row {where} has choice shares that do not sum to 1")
     _inputs.raise_for_status(status, where)

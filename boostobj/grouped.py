@@ -215,7 +215,7 @@ class GroupedSoftmaxLoss(Loss):
             raise ValueError(
                 f"y_true: expected (n, {self.n_groups}) labels or (n,) codes; got shape {arr.shape}"
             )
-        if arr.dtype.kind in "iuf":  # one pass in a kernel; on a problem, the checks below say which
+        if arr.dtype in _KERNEL_CODE_DTYPES:  # one pass in a kernel; on a problem, the checks below say which
             out = np.empty((arr.size, self.n_groups), dtype=np.int64)
             status, _ = _inputs.run_rows(
                 _seg.decode_label_codes, arr.size, self.n_groups, arr, self._ptr,
@@ -500,6 +500,10 @@ class _OneGroup(Loss):
 
 #: Internal marker of an ignored label (global columns are >= 0).
 _IGNORED = -1
+#: Code dtypes the decoding kernel takes as they are (others go through NumPy).
+_KERNEL_CODE_DTYPES = tuple(
+    np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64, np.uint32, np.uint64)
+)
 
 
 def _row_max(weight: np.ndarray) -> np.ndarray | None:

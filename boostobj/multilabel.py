@@ -225,11 +225,20 @@ _NO_INDPTR = np.zeros(1, dtype=np.int64)
 _NO_INDICES = np.zeros(0, dtype=np.int32)
 
 
+#: Bits of a code in the kernels' int64 (bit 63 is the sign).
+MAX_INT_CODE_BITS = 63
+
+
 def _check_codes(codes: Any, n_classes: int) -> np.ndarray:
     """Target codes (see ``MultiLabelLoss.encode_labels``) as int64, checked."""
     arr = np.asarray(codes)
     if arr.ndim != 1 or arr.dtype.kind not in "iuf":
         raise ValueError(f"y_true: expected (n, {n_classes}) targets or (n,) codes; got shape {arr.shape}")
+    if n_classes > MAX_INT_CODE_BITS:
+        raise ValueError(
+            f"y_true: (n,) codes hold at most {MAX_INT_CODE_BITS} classes' targets (the bits of an int64); "
+            f"got codes for {n_classes} classes: give the (n, {n_classes}) targets instead"
+        )
     bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0) | (arr >= 2.0**n_classes)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

@@ -1070,7 +1070,7 @@ CATALOGUE: list[Row] = [
         "ChoiceLoss.gradient_hessian",
         lambda c: _bo().ChoiceLoss().gradient_hessian(np.array([1, 1, 0]), np.zeros(3), group=[2, 1]),
         "ValueError",
-        "y_true: group 0 (rows 0..1) has choice shares summing to 2; each group needs one chosen row (or shares summing to 1)",
+        "y_true: group 0 (rows 0..1) has choice shares summing to 2; each group needs one chosen row (or shares summing to 1 within 1e-06)",
     ),
     Row(
         "loss parameters",

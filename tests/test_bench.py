@@ -151,6 +151,24 @@ def test_bench_scripts_run_small(tmp_path):
             "--json",
             str(tmp_path / "t.json"),
         ],
+        ["layout_staging.py", "--rows", "3000"],
+        [
+            "bench_many_classes.py",
+            "--rows",
+            "1000",
+            "--test-rows",
+            "200",
+            "--classes",
+            "30",
+            "--valid",
+            "5",
+            "--rounds",
+            "2",
+            "--repeat",
+            "1",
+        ],  # fmt: skip
+        ["profile_kernels.py", "--entries", "72000", "--repeat", "1"],
+        ["bench_family.py", "--margins", "48000", "--repeat", "1"],
         ["run_large.py", "--small", "--out", str(tmp_path / "large"), "--backend", "lightgbm"],
     ]
     for script, *args in runs:

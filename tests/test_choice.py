@@ -22,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 
 import boostobj
 from boostobj import ClassMask, SoftmaxLoss
-from boostobj.choice import ChoiceLoss, group_pointers
+from boostobj.choice import SHARE_TOLERANCE, ChoiceLoss, group_pointers
 from boostobj.losses import HESSIAN_CONVENTIONS
 
 from . import reference as ref
@@ -451,7 +451,7 @@ BAD_INPUTS = {
     "shares-too-many": (
         lambda: ChoiceLoss().loss([0.5, 0.6, 1.0], RAW3, group=[2, 1]),
         r"^y_true: group 0 \(rows 0..1\) has choice shares summing to 1.1; "
-        r"each group needs one chosen row \(or shares summing to 1\)",
+        r"each group needs one chosen row \(or shares summing to 1 within 1e-06\)",
     ),
     "two-chosen": (
         lambda: ChoiceLoss().loss([1, 1, 1], RAW3, group=[1, 2]),
@@ -786,3 +786,26 @@ def test_lightgbm_train_sees_the_groups_and_weights_of_its_dataset(choices):
             )
             assert value == pytest.approx(want, rel=0, abs=1e-10)
     assert history["valid"]["choice"][-1] < history["valid"]["choice"][0]
+
+
+def test_shares_are_checked_as_the_backends_keep_them():
+    """A data set's shares are checked in float32, the labels' dtype in both backends: shares
+    whose float64 sum is within the tolerance of 1 but whose float32 sum is not are refused
+    when the data set is built, not in the first round of training."""
+    rng = np.random.default_rng(0)
+    for _ in range(200_000):
+        shares = rng.random(7)
+        shares /= shares.sum()
+        shares[-1] += 9.9e-7 * rng.choice([-1, 1])
+        in_float32 = abs(shares.astype(np.float32).astype(np.float64).sum() - 1)
+        if abs(shares.sum() - 1) <= SHARE_TOLERANCE < in_float32:
+            break
+    else:  # pragma: no cover
+        pytest.fail("no such shares found")
+    X = rng.normal(size=(7, 2))
+    for build in (
+        lambda: boostobj.xgboost_dmatrix(X, shares, qid=np.zeros(7, int), loss=ChoiceLoss()),
+        lambda: boostobj.lightgbm_dataset(X, shares, group=[7], loss=ChoiceLoss()),
+    ):
+        with pytest.raises(ValueError, match=r"^y: group 0 \(rows 0..6\) has choice shares summing to"):
+            build()

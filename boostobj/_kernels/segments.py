@@ -31,7 +31,7 @@ from .softmax import BLOCK_ROWS, ERR_EMPTY_ROW, ERR_LABEL_INVALID, ERR_NONFINITE
 
 #: A target that is not a finite number in [0, 1] (reported with its position).
 ERR_BAD_TARGET = 4
-#: A segment whose targets do not sum to 1 (reported with the segment).
+#: A segment whose targets do not sum to 1 (reported with its first position).
 ERR_TARGET_SUM = 5
 
 __all__ = ["segment_softmax", "segment_loss", "grouped_grad_hess", "grouped_loss"]
@@ -67,7 +67,7 @@ def segment_softmax(values, targets, ptr, weight, scale, floor, tolerance, grad_
     ``tolerance >= 0`` also checks the targets on the way (so that the caller need not
     make passes of its own over them): each in [0, 1] (``ERR_BAD_TARGET`` at its
     position), each segment's sum within ``tolerance`` of 1 (``ERR_TARGET_SUM`` at the
-    segment). Outputs are then partly written."""
+    segment's first position). Outputs are then partly written."""
     chunk = BLOCK_ROWS * 16
     longest = 1
     for s in range(lo, hi):
@@ -102,7 +102,7 @@ def segment_softmax(values, targets, ptr, weight, scale, floor, tolerance, grad_
                 h = c * p * (1.0 - p) * w
                 hess_out[q] = h if h > floor else floor
             if tolerance >= 0.0 and abs(shares - 1.0) > tolerance:
-                return ERR_TARGET_SUM, s
+                return ERR_TARGET_SUM, a  # its first row: every position reported is a row
         s0 = s1
     return OK, -1
 
