@@ -43,21 +43,33 @@ def make_problem(n, k, v, seed=0):
     return raw, y, mask
 
 
-def first_call_seconds(cold):
-    """Seconds of a first gradient_hessian call in a fresh process: with an empty numba
-    cache directory (``cold``: compiles) or with the package's cache (loads it)."""
+#: First calls timed in a fresh process: the training path (mask read from the margins,
+#: the dense kernel) and a direct call with a ClassMask (the gathering kernel).
+FIRST_CALLS = {
+    "margins": "np.zeros((4, 3), np.float32)",
+    "ClassMask": "np.zeros((4, 3), np.float32), mask=boostobj.ClassMask.from_lists([[0, 1]] * 4, 3)",
+}
+
+
+def first_call_seconds(cold, path="margins", repeat=3):
+    """Seconds of a first gradient_hessian call in a fresh process (median and range of
+    ``repeat`` processes): with an empty numba cache directory (``cold``: compiles) or
+    with the package's cache (loads it). Import is not timed (it compiles nothing)."""
     code = (
         "import time, numpy as np, boostobj; t = time.perf_counter(); "
         "boostobj.SoftmaxLoss(hessian='xgboost')"
-        ".gradient_hessian(np.zeros(4, int), np.zeros((4, 3), np.float32)); "
+        f".gradient_hessian(np.zeros(4, int), {FIRST_CALLS[path]}); "
         "print(time.perf_counter() - t)"
     )
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache} if cold else dict(os.environ)
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-        )
-    return float(out.stdout.strip())
+    times = []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache} if cold else dict(os.environ)
+            out = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+            )
+        times.append(float(out.stdout.strip()))
+    return float(np.median(times)), min(times), max(times)
 
 
 def main(argv=None):
@@ -67,6 +79,9 @@ def main(argv=None):
     parser.add_argument("--valid", type=int, default=6)
     parser.add_argument("--loop-rows", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--first-calls", type=int, default=3, help="fresh processes per first-call figure (median)"
+    )
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args(argv)
     n, k, v = args.rows, args.classes, args.valid
@@ -107,15 +122,19 @@ def main(argv=None):
     per_entry = {name: t / (n * k) * 1e9 for name, t in results.items()}
     per_entry[f"Python loop (timed on {m} rows)"] = loop / (m * k) * 1e9
     base = per_entry["boostobj, ClassMask, 1 thread"]
-    first_cold, first_warm = first_call_seconds(cold=True), first_call_seconds(cold=False)
+    first = {
+        f"{path}, {state}": first_call_seconds(cold=state == "compiling", path=path, repeat=args.first_calls)
+        for path in FIRST_CALLS
+        for state in ("compiling", "from numba's cache")
+    }
 
     print(f"n={n:,} K={k} valid/row={v} float32; {platform.processor() or platform.machine()}")
     print(f"{'contender':50s} {'ns/entry':>9s} {'x boostobj 1 thread':>20s}")
     for name, ns in per_entry.items():
         print(f"{name:50s} {ns:9.2f} {ns / base:20.2f}")
-    print(
-        f"first call in a fresh process: {first_cold:.2f} s compiling, {first_warm:.2f} s from numba's cache"
-    )
+    print(f"first call in a fresh process, s (median and range of {args.first_calls} processes):")
+    for name, (median, low, high) in first.items():
+        print(f"  {name:40s} {median:5.2f}  {low:.2f}-{high:.2f}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(
@@ -126,7 +145,7 @@ def main(argv=None):
                     "classes": k,
                     "valid": v,
                     "ns_per_entry": per_entry,
-                    "first_call_s": {"compile": first_cold, "cached": first_warm},
+                    "first_call_s": {name: list(values) for name, values in first.items()},
                     "versions": {"numpy": np.__version__, "numba": __import__("numba").__version__},
                 },
                 fh,

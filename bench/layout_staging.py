@@ -108,8 +108,7 @@ def _flush(out, scratch, b0, b1):
 
 
 @numba.njit(nogil=True, fastmath={"contract"}, error_model="numpy")
-def block2(raw, b0, b1, from_margin, cols, expv, bits, start, rowmax):
-    blk = bits.view(np.float64)
+def block2(raw, b0, b1, from_margin, cols, expv, start, rowmax, blk):
     stage(raw, blk, b0, b1)
     t = np.int64(0)
     for i in range(b0, b1):
@@ -137,7 +136,7 @@ def block2(raw, b0, b1, from_margin, cols, expv, bits, start, rowmax):
         for s in range(start[r], t):
             expv[s] -= mx
     start[b1 - b0] = t
-    exp_nonpositive(expv, bits, t)
+    exp_nonpositive(expv, t)
     return OK, -1
 
 
@@ -145,7 +144,7 @@ def block2(raw, b0, b1, from_margin, cols, expv, bits, start, rowmax):
 def grad2(raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi):
     k = raw.shape[1]
     size = BLOCK_ROWS * k
-    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    cols, expv, blk = np.empty(size, np.int64), np.empty(size), np.empty(size)
     start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     gs = np.empty(
         size if grad_out.flags.f_contiguous and not grad_out.flags.c_contiguous else 1, grad_out.dtype
@@ -153,7 +152,7 @@ def grad2(raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi):
     hs = np.empty(gs.size, hess_out.dtype)
     for b0 in range(lo, hi, BLOCK_ROWS):
         b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = block2(raw, b0, b1, True, cols, expv, bits, start, rowmax)
+        status, row = block2(raw, b0, b1, True, cols, expv, start, rowmax, blk)
         if status != OK:
             return status, row
         for i in range(b0, b1):

@@ -8,14 +8,17 @@ these are timed, interleaved, ``--repeat`` times each (median reported, with the
 * ``write floor``: only writing the two outputs (the memory floor of any kernel);
 * ``read margins``: only reading the margins once (numpy's ``sum``);
 * ``softmax_block``: gathering each row's valid entries, its maximum and their ``exp``
-  (the kernels' shared first step), without writing outputs;
-* ``kernel``: the jitted gradient/Hessian kernel on preallocated outputs, one thread;
+  (the gathering kernels' first step), without writing outputs;
+* ``kernel``: the jitted gradient/Hessian kernel that training runs on these margins
+  (the dense one when enough classes are valid, else the gathering one), on
+  preallocated outputs, one thread;
 * ``adapter 1 thread`` / ``adapter N threads``: the objective callable as the backend
   calls it (validation, reused outputs, threads);
 * ``numpy``: the vectorised NumPy version (``boostobj._bench.numpy_gradient``).
 
 So ``softmax_block - read margins`` is the gather and ``exp``, ``kernel - softmax_block``
-the normalisation and the writes, and ``adapter 1 thread - kernel`` the Python layer.
+the normalisation and the writes (when the gathering kernel runs; each case's header
+says which), and ``adapter 1 thread - kernel`` the Python layer.
 
     python bench/profile_kernels.py                       # n*K = 24M entries per case
     python bench/profile_kernels.py --entries 2000000 --repeat 3
@@ -33,6 +36,7 @@ import numpy as np
 
 import boostobj
 from boostobj._bench import numpy_gradient
+from boostobj._inputs import multiclass_batch
 from boostobj._kernels import multiclass as mk
 from boostobj._kernels.softmax import BLOCK_ROWS, softmax_block
 
@@ -56,12 +60,12 @@ def write_floor(grad, hess, floor):
 @numba.njit(nogil=True, cache=True)
 def block_only(raw, indptr, indices):
     size = BLOCK_ROWS * raw.shape[1]
-    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    cols, expv = np.empty(size, np.int64), np.empty(size)
     start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     total = 0.0
     for b0 in range(0, raw.shape[0], BLOCK_ROWS):
         b1 = min(b0 + BLOCK_ROWS, raw.shape[0])
-        softmax_block(raw, b0, b1, indptr, indices, True, cols, expv, bits, start, rowmax)
+        softmax_block(raw, b0, b1, indptr, indices, True, cols, expv, start, rowmax)
         total += expv[0]
     return total
 
@@ -94,6 +98,7 @@ def stages(raw, y, mask, backend, threads):
     yi = y.astype(np.int64)
     dense = mask.to_dense()
     raw_valid = np.where(dense, raw, 0).astype(raw.dtype, order=order)
+    dense_pays = multiclass_batch(yi, raw, None, None).dense_pays()  # the kernel training runs
 
     def adapter(n_threads):
         def call():
@@ -110,8 +115,12 @@ def stages(raw, y, mask, backend, threads):
         "write floor": lambda: write_floor(grad, hess, floor),
         "read margins": lambda: raw.sum(),  # numpy's SIMD pairwise sum: about the speed of the reads
         "softmax_block": lambda: block_only(raw, empty, empty),
-        "kernel": lambda: mk.softmax_grad_hess(
-            raw, yi, weight, empty, empty, True, scale, floor, grad, hess, 0, len(y)
+        "kernel": (
+            (lambda: mk.softmax_grad_hess_dense(raw, yi, weight, scale, floor, grad, hess, 0, len(y)))
+            if dense_pays
+            else lambda: mk.softmax_grad_hess(
+                raw, yi, weight, empty, empty, True, scale, floor, grad, hess, 0, len(y)
+            )
         ),
         "adapter 1 thread": adapter(1),
     }
@@ -150,7 +159,8 @@ def main(argv=None):
                     calls[name]()
                     times[name].append(time.perf_counter() - start)
             ns = {name: np.array(t) / (n * k) * 1e9 for name, t in times.items()}
-            print(f"\n{backend}: n={n:,} K={k} valid={v} (mask from -1e30 margins)")
+            kernel = "dense" if multiclass_batch(y[:256], raw[:256], None, None).dense_pays() else "gathering"
+            print(f"\n{backend}: n={n:,} K={k} valid={v} (mask from -1e30 margins; {kernel} kernel)")
             print(f"{'stage':22s} {'ns/entry':>9s} {'range':>13s}")
             for name, values in ns.items():
                 print(f"{name:22s} {np.median(values):9.2f} {values.min():6.2f}-{values.max():<6.2f}")
@@ -160,6 +170,7 @@ def main(argv=None):
                     "rows": n,
                     "classes": k,
                     "valid": v,
+                    "kernel": kernel,
                     "ns_per_entry": {name: float(np.median(values)) for name, values in ns.items()},
                     "ns_per_entry_runs": {name: values.tolist() for name, values in ns.items()},
                 }

@@ -21,6 +21,11 @@ from .masks import ClassMask
 _NO_INDPTR = np.zeros(1, dtype=np.int64)
 _NO_INDICES = np.zeros(0, dtype=np.int32)
 _FLOATS = (np.float32, np.float64)
+#: Share of valid entries from which the dense gradient kernel is used, judged on the first
+#: DENSE_SAMPLE_ROWS rows. Measured with bench/profile_kernels.py: dense is faster at K=24
+#: with 6 valid (0.25) and with all valid, slower at K=100 with 10 (0.1), K=1000 with 20.
+DENSE_MIN_VALID_SHARE = 0.2
+DENSE_SAMPLE_ROWS = 256
 #: Effective weights must stay below the outputs' largest float over this: the gradient
 #: and Hessian of a loss are at most a few times the weight.
 WEIGHT_HEADROOM = 16.0
@@ -316,6 +321,18 @@ class MulticlassBatch:
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise invalid_label_error("y_true", self.y, row, self.valid_classes(row))
+
+    def dense_pays(self) -> bool:
+        """Whether ``softmax_grad_hess_dense`` beats the gathering kernel on this batch.
+
+        Only for masks read from the margins (the training path), when at least
+        ``DENSE_MIN_VALID_SHARE`` of the entries of the first rows are valid: the dense
+        kernel exponentiates every entry but skips the gather and scatter.
+        """
+        if self.mask is not None:
+            return False
+        sample = self.raw[:DENSE_SAMPLE_ROWS]
+        return np.count_nonzero(sample > _sm.INVALID_BELOW) >= DENSE_MIN_VALID_SHARE * sample.size
 
     def run(self, kernel: Callable[..., Any], *args: Any) -> None:
         """Run a row kernel (threaded by policy) and turn its status into an error."""

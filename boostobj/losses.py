@@ -234,6 +234,9 @@ class SoftmaxLoss(Loss):
         batch = self._batch(y_true, raw_prediction, sample_weight, mask)
         grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
         scale, floor = self._hessian_scale_floor(batch.n_classes)
+        if batch.dense_pays():
+            batch.run(_mk.softmax_grad_hess_dense, batch.raw, batch.y, batch.weight, scale, floor, grad, hess)
+            return grad, hess
         batch.run(
             _mk.softmax_grad_hess,
             batch.raw,

@@ -132,6 +132,8 @@ def test_bench_scripts_run_small(tmp_path):
             "300",
             "--repeat",
             "1",
+            "--first-calls",
+            "1",
             "--json",
             str(tmp_path / "k.json"),
         ],

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import boostobj
 from boostobj import BinaryLogLoss, ClassMask, SoftmaxLoss
+from boostobj._kernels import multiclass as mk
 from boostobj._kernels.fastexp import exp_nonpositive
 
 from . import reference as ref
@@ -34,7 +35,7 @@ def _layout(raw, dtype, order):
 # ----------------------------------------------------------------------------- fastexp
 def _fast_exp(x):
     out = np.array(x, dtype=np.float64)
-    exp_nonpositive(out, np.empty(out.size, np.int64), out.size)
+    exp_nonpositive(out, out.size)
     return out
 
 
@@ -158,6 +159,84 @@ def test_margin_mode_equals_csr_mode_on_offset_margins():
         np.testing.assert_array_equal(x, z)
     for x, z in zip(a, c, strict=True):
         np.testing.assert_array_equal(x, z)
+
+
+def _both_gradient_kernels(raw, y, weight, scale, floor, out_dtype, order):
+    """(status, row, grad, hess) of the gathering and of the dense kernel on the same margins."""
+    results = []
+    for dense in (False, True):
+        grad = np.full(raw.shape, np.nan, out_dtype, order=order)
+        hess = np.full(raw.shape, np.nan, out_dtype, order=order)
+        if dense:
+            status = mk.softmax_grad_hess_dense(raw, y, weight, scale, floor, grad, hess, 0, len(y))
+        else:
+            csr = np.zeros(1, np.int64)  # unused: the mask is read from the margins
+            status = mk.softmax_grad_hess(raw, y, weight, csr, csr, True, scale, floor, grad, hess, 0, y.size)
+        results.append((*status, grad, hess))
+    return results
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    problem=masked_problems(max_rows=600, max_classes=30, scale=800.0),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    out_dtype=st.sampled_from([np.float32, np.float64]),
+    order=st.sampled_from("CF"),
+    floor=st.sampled_from([0.0, 1e-16, 0.5]),
+    invalid=st.sampled_from([-1e30, -np.inf]),
+)
+def test_dense_kernel_is_bitwise_the_gathering_kernel(problem, dtype, out_dtype, order, floor, invalid):
+    """Margins up to +-800 (exp underflows inside a row), blocks of 256 rows, both offsets."""
+    valid, raw, y, weight = problem
+    raw = _layout(np.where(valid, raw, invalid), dtype, order)
+    gathered, dense = _both_gradient_kernels(raw, y.astype(np.int64), weight, 2.0, floor, out_dtype, order)
+    assert gathered[:2] == dense[:2] == (0, -1)
+    np.testing.assert_array_equal(dense[2], gathered[2])
+    np.testing.assert_array_equal(dense[3], gathered[3])
+    assert (dense[2][~valid] == 0).all() and (dense[3][~valid] == out_dtype(floor)).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    problem=masked_problems(max_rows=600, max_classes=10),
+    faults=st.lists(
+        st.tuples(st.sampled_from(["nan", "+inf", "empty", "label"]), st.floats(0, 1, exclude_max=True)),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_dense_kernel_reports_the_gathering_kernels_first_error(problem, faults):
+    valid, raw, y, weight = problem
+    raw = np.where(valid, raw, -1e30)
+    y = y.astype(np.int64)
+    for kind, where in faults:
+        i = int(where * len(y))
+        if kind == "nan":
+            raw[i, (i * 7) % raw.shape[1]] = np.nan  # on a valid or an invalid class
+        elif kind == "+inf":
+            raw[i, y[i]] = np.inf
+        elif kind == "empty":
+            raw[i] = -1e30
+        else:
+            raw[i, y[i]] = -np.inf
+    gathered, dense = _both_gradient_kernels(raw, y, weight, 1.0, 1e-16, np.float64, "C")
+    assert dense[:2] == gathered[:2] and dense[0] != 0
+
+
+def test_dense_kernel_is_chosen_when_most_classes_are_valid(monkeypatch):
+    calls = []
+    for name in ("softmax_grad_hess", "softmax_grad_hess_dense"):
+        kernel = getattr(mk, name)
+        monkeypatch.setattr(mk, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
+    rng = np.random.default_rng(0)
+    for share, expected in [(0.5, "softmax_grad_hess_dense"), (0.05, "softmax_grad_hess")]:
+        valid = rng.random((300, 40)) < share
+        valid[:, 0] = True
+        raw = rng.normal(size=valid.shape) + ClassMask.from_dense(valid).margin_offset()
+        SoftmaxLoss().gradient_hessian(np.zeros(300, int), raw)
+        assert calls.pop() == expected
+        SoftmaxLoss().gradient_hessian(np.zeros(300, int), raw, mask=valid)  # a mask: always gathered
+        assert calls.pop() == "softmax_grad_hess"
 
 
 def test_caller_supplied_outputs_any_dtype_and_order():

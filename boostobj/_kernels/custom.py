@@ -57,13 +57,11 @@ CS2_STEP = 1e-3
 def label_probability(raw, y, indptr, indices, from_margin, proba_out, u_out, lo, hi):
     """Masked softmax ``proba_out`` (n, K) and ``u_out[i] = 1 - p_{i, y_i}`` (n,), accurate as q -> 1."""
     size = BLOCK_ROWS * raw.shape[1]
-    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    cols, expv = np.empty(size, np.int64), np.empty(size)
     start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     for b0 in range(lo, hi, BLOCK_ROWS):
-        b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = softmax_block(
-            raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax
-        )
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
+        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, start, rowmax)
         if status != OK:
             return status, row
         for i in range(b0, b1):

@@ -50,13 +50,11 @@ def focal_grad_hess(
     negative). Shapes as in ``multiclass.py``.
     """
     size = BLOCK_ROWS * raw.shape[1]
-    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    cols, expv = np.empty(size, np.int64), np.empty(size)
     start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     for b0 in range(lo, hi, BLOCK_ROWS):
-        b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = softmax_block(
-            raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax
-        )
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
+        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, start, rowmax)
         if status != OK:
             return status, row
         for i in range(b0, b1):
@@ -102,13 +100,11 @@ def focal_grad_hess(
 def focal_loss(raw, y, weight, indptr, indices, from_margin, gamma, loss_out, lo, hi):
     """Per-row ``-w (1 - q)^gamma log q``; ``log q`` from log-sum-exp, exact for any margins."""
     size = BLOCK_ROWS * raw.shape[1]
-    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    cols, expv = np.empty(size, np.int64), np.empty(size)
     start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     for b0 in range(lo, hi, BLOCK_ROWS):
-        b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = softmax_block(
-            raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax
-        )
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
+        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, start, rowmax)
         if status != OK:
             return status, row
         for i in range(b0, b1):

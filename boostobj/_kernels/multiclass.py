@@ -5,6 +5,11 @@ already checked to lie in ``[0, K)``; ``weight`` (n,) float64, the product of sa
 class weights; ``grad_out``, ``hess_out`` (n, K), float32 or float64, C or F order.
 Each kernel handles rows ``lo <= i < hi`` (its last two arguments) and returns
 ``(status, row)``.
+
+``softmax_grad_hess`` gathers each row's valid entries (``softmax_block``) and takes any
+mask; ``softmax_grad_hess_dense`` reads the mask from the margins and computes every
+entry in straight loops, which is faster when a good share of the classes is valid (the
+training path's usual case) and gives bitwise the same outputs.
 """
 
 from __future__ import annotations
@@ -12,7 +17,17 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .softmax import BLOCK_ROWS, ERR_LABEL_INVALID, OK, log_prob, softmax_block
+from .fastexp import exp_nonpositive
+from .softmax import (
+    BLOCK_ROWS,
+    ERR_EMPTY_ROW,
+    ERR_LABEL_INVALID,
+    ERR_NONFINITE,
+    INVALID_BELOW,
+    OK,
+    log_prob,
+    softmax_block,
+)
 
 
 @jit
@@ -31,16 +46,14 @@ def softmax_grad_hess(
     LightGBM's convention.
     """
     size = BLOCK_ROWS * raw.shape[1]
-    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    cols, expv = np.empty(size, np.int64), np.empty(size)
     start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     for b0 in range(lo, hi, BLOCK_ROWS):
-        b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = softmax_block(
-            raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax
-        )
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
+        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, start, rowmax)
         if status != OK:
             return status, row
-        if grad_out.flags.f_contiguous:  # fill in memory order (LightGBM's F-order outputs)
+        if grad_out.strides[0] < grad_out.strides[1]:  # fill in memory order (LightGBM's F-order outputs)
             for j in range(raw.shape[1]):
                 for i in range(b0, b1):
                     grad_out[i, j] = 0.0
@@ -73,6 +86,71 @@ def softmax_grad_hess(
 
 
 @jit
+def softmax_grad_hess_dense(raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi):
+    """``softmax_grad_hess`` with the mask read from the margins, computed densely.
+
+    Every entry of a block of rows goes through the same straight loops: an invalid
+    margin (``<= INVALID_BELOW``) becomes ``-inf``, whose ``exp`` is exactly 0, so it gets
+    ``p = 0``, ``grad = 0`` and ``hess = hess_floor`` with no gather, scatter or
+    separate fill pass. The arithmetic is that of ``softmax_grad_hess`` in the same order
+    (row sums add exact zeros), so the outputs are bitwise the same. It pays when a good
+    share of the classes is valid (it exponentiates every entry, not only the valid
+    ones): the caller chooses (``MulticlassBatch.dense_pays``). Same errors, same rows.
+    """
+    k = raw.shape[1]
+    ex = np.empty(BLOCK_ROWS * k)  # block row r, class j at r * k + j: margin - row max, then exp
+    rowmax, inv = np.empty(BLOCK_ROWS), np.empty(BLOCK_ROWS)
+    for b0 in range(lo, hi, BLOCK_ROWS):
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
+        nb = b1 - b0
+        bad = False  # NaN or +inf anywhere
+        for r in range(nb):
+            mx = -np.inf
+            for j in range(k):
+                x = np.float64(raw[b0 + r, j])
+                bad |= (x != x) | (x == np.inf)
+                v = x if x > INVALID_BELOW else -np.inf
+                ex[r * k + j] = v
+                mx = v if v > mx else mx
+            rowmax[r] = mx
+        for r in range(nb):
+            bad |= rowmax[r] == -np.inf  # no valid class
+        if bad:  # report the first bad row, as softmax_block does
+            for r in range(nb):
+                for j in range(k):
+                    x = np.float64(raw[b0 + r, j])
+                    if x != x or x == np.inf:
+                        return ERR_NONFINITE, b0 + r
+                if rowmax[r] == -np.inf:
+                    return ERR_EMPTY_ROW, b0 + r
+        for r in range(nb):
+            mx = rowmax[r]
+            for j in range(k):
+                ex[r * k + j] -= mx
+        exp_nonpositive(ex, nb * k)
+        for r in range(nb):
+            total = 0.0
+            for j in range(k):
+                total += ex[r * k + j]
+            inv[r] = 1.0 / total
+        for r in range(nb):
+            w = weight[b0 + r]
+            scale = inv[r]  # locals: numba cannot tell inv or weight from the outputs
+            for j in range(k):
+                p = ex[r * k + j] * scale
+                grad_out[b0 + r, j] = p * w
+                h = hess_scale * p * (1.0 - p) * w
+                hess_out[b0 + r, j] = h if h > hess_floor else hess_floor
+        for r in range(nb):
+            i = b0 + r
+            label = y[i]
+            if not np.float64(raw[i, label]) > INVALID_BELOW:
+                return ERR_LABEL_INVALID, i
+            grad_out[i, label] = (ex[r * k + label] * inv[r] - 1.0) * weight[i]
+    return OK, -1
+
+
+@jit
 def softmax_loss(raw, y, weight, indptr, indices, from_margin, loss_out, lo, hi):
     """Per-row weighted cross-entropy ``w * (logsumexp(raw[i, valid]) - raw[i, y[i]])``.
 
@@ -81,13 +159,11 @@ def softmax_loss(raw, y, weight, indptr, indices, from_margin, loss_out, lo, hi)
     loss_out : (n,) float.
     """
     size = BLOCK_ROWS * raw.shape[1]
-    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    cols, expv = np.empty(size, np.int64), np.empty(size)
     start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     for b0 in range(lo, hi, BLOCK_ROWS):
-        b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = softmax_block(
-            raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax
-        )
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
+        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, start, rowmax)
         if status != OK:
             return status, row
         for i in range(b0, b1):

@@ -39,9 +39,9 @@ def multilabel_grad_hess(
     of a block of rows go through ``exp_nonpositive`` at once: ``e = exp(-|f|)`` gives
     ``p = 1 / (1 + e)`` for ``f >= 0`` and ``e / (1 + e)`` otherwise."""
     k = raw.shape[1]
-    es, bits = np.empty(BLOCK_ROWS * k), np.empty(BLOCK_ROWS * k, np.int64)
+    es = np.empty(BLOCK_ROWS * k)
     for b0 in range(lo, hi, BLOCK_ROWS):
-        b1 = min(b0 + BLOCK_ROWS, hi)
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
         t = np.int64(0)  # not the literal 0 (see softmax_block)
         for i in range(b0, b1):  # gather -|f| of the observed pairs, row by row; fill the rest
             start, stop = (0, k) if from_margin else (indptr[i], indptr[i + 1])
@@ -62,7 +62,7 @@ def multilabel_grad_hess(
                     return ERR_NONFINITE, i
                 es[t] = -abs(x)
                 t += 1
-        exp_nonpositive(es, bits, t)
+        exp_nonpositive(es, t)
         t = np.int64(0)
         for i in range(b0, b1):  # the same pairs in the same order: no index arrays to keep
             start, stop = (0, k) if from_margin else (indptr[i], indptr[i + 1])

@@ -38,7 +38,7 @@ __all__ = ["segment_softmax", "segment_loss", "grouped_grad_hess", "grouped_loss
 
 
 @jit
-def _shift_exp(values, ptr, s0, s1, work, bits):
+def _shift_exp(values, ptr, s0, s1, work):
     """``work[q] = exp(values[q] - max of its segment)`` for the segments ``s0 <= s < s1``
     (positions ``ptr[s0]..ptr[s1]``; ``work`` indexed from ``ptr[s0]``). Returns
     ``(status, position)``; ``values`` must be finite."""
@@ -55,7 +55,7 @@ def _shift_exp(values, ptr, s0, s1, work, bits):
             mx = max(mx, x)
         for q in range(a, b):
             work[q - base] = np.float64(values[q]) - mx
-    exp_nonpositive(work, bits, ptr[s1] - base)
+    exp_nonpositive(work, ptr[s1] - base)
     return OK, -1
 
 
@@ -73,13 +73,13 @@ def segment_softmax(values, targets, ptr, weight, scale, floor, tolerance, grad_
     for s in range(lo, hi):
         longest = max(longest, ptr[s + 1] - ptr[s])
     size = max(chunk, longest)
-    work, bits = np.empty(size), np.empty(size, np.int64)
+    work = np.empty(size)
     s0 = lo
     while s0 < hi:
         s1 = s0 + 1
         while s1 < hi and ptr[s1 + 1] - ptr[s0] <= size:
             s1 += 1
-        status, where = _shift_exp(values, ptr, s0, s1, work, bits)
+        status, where = _shift_exp(values, ptr, s0, s1, work)
         if status != OK:
             return status, where
         base = ptr[s0]
@@ -237,16 +237,15 @@ def grouped_grad_hess(
     """
     n_groups = group_ptr.size - 1
     cols, work, _, ptr, seg, segg = _buffers(raw.shape[1], n_groups)
-    bits = np.empty(cols.size, np.int64)
     for b0 in range(lo, hi, BLOCK_ROWS):
-        b1 = min(b0 + BLOCK_ROWS, hi)
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
         n_seg, status, where = _gather_shifted(
             raw, y, group_of, group_ptr, ignore, indptr, indices, from_margin,
             b0, b1, cols, work, ptr, seg, segg,
         )  # fmt: skip
         if status != OK:
             return status, where
-        if grad_out.flags.f_contiguous:  # fill in memory order (LightGBM's F-order outputs)
+        if grad_out.strides[0] < grad_out.strides[1]:  # fill in memory order (LightGBM's F-order outputs)
             for j in range(raw.shape[1]):
                 for i in range(b0, b1):
                     grad_out[i, j] = 0.0
@@ -256,7 +255,7 @@ def grouped_grad_hess(
                 for j in range(raw.shape[1]):
                     grad_out[i, j] = 0.0
                     hess_out[i, j] = floor
-        exp_nonpositive(work, bits, ptr[n_seg])
+        exp_nonpositive(work, ptr[n_seg])
         for s in range(n_seg):
             i, g = seg[s], segg[s]
             a, b = ptr[s], ptr[s + 1]
@@ -345,7 +344,7 @@ def grouped_loss(raw, y, group_of, group_ptr, ignore, weight, indptr, indices, f
     n_groups = group_ptr.size - 1
     cols, vals, tgt, ptr, seg, segg = _buffers(raw.shape[1], n_groups)
     for b0 in range(lo, hi, BLOCK_ROWS):
-        b1 = min(b0 + BLOCK_ROWS, hi)
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
         n_seg, status, where = _gather_groups(
             raw,
             y,

@@ -44,10 +44,10 @@ ERR_LABEL_INVALID = 3  # the row's label is not one of its valid classes
 
 
 @jit
-def softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax):
+def softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, start, rowmax):
     """Gather and exponentiate the valid entries of rows ``b0 <= i < b1``.
 
-    Scratch arrays, allocated once per kernel call: ``cols``, ``bits`` (BLOCK_ROWS * K,)
+    Scratch arrays, allocated once per kernel call: ``cols`` (BLOCK_ROWS * K,)
     int64, ``expv`` (BLOCK_ROWS * K,) float64, ``start`` (BLOCK_ROWS + 1,) int64,
     ``rowmax`` (BLOCK_ROWS,) float64. On return, for block row ``r = i - b0`` and
     ``start[r] <= t < start[r + 1]``: ``cols[t]`` is a valid class of row ``i``
@@ -74,12 +74,12 @@ def softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, s
             for s in range(start[r], t):
                 x = expv[s]
                 bad |= x - x != 0.0
-                mx = max(mx, x)
+                mx = x if x > mx else mx
         else:
             for c in range(indptr[i], indptr[i + 1]):
                 x = np.float64(raw[i, indices[c]])
                 bad |= x - x != 0.0
-                mx = max(mx, x)
+                mx = x if x > mx else mx
                 cols[t] = indices[c]
                 expv[t] = x
                 t += 1
@@ -89,7 +89,7 @@ def softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, s
         for s in range(start[r], t):
             expv[s] -= mx
     start[b1 - b0] = t
-    exp_nonpositive(expv, bits, t)
+    exp_nonpositive(expv, t)
     return OK, -1
 
 
@@ -108,13 +108,11 @@ def masked_softmax(raw, indptr, indices, from_margin, proba_out, lo, hi):
     full. Returns ``(status, row)``.
     """
     size = BLOCK_ROWS * raw.shape[1]
-    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    cols, expv = np.empty(size, np.int64), np.empty(size)
     start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     for b0 in range(lo, hi, BLOCK_ROWS):
-        b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = softmax_block(
-            raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax
-        )
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
+        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, start, rowmax)
         if status != OK:
             return status, row
         for i in range(b0, b1):

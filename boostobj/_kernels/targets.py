@@ -43,13 +43,11 @@ def target_grad_hess(
 ):
     """Gradient and Hessian diagonal against smoothed label or soft targets (module docstring)."""
     size = BLOCK_ROWS * raw.shape[1]
-    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    cols, expv = np.empty(size, np.int64), np.empty(size)
     start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     for b0 in range(lo, hi, BLOCK_ROWS):
-        b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = softmax_block(
-            raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax
-        )
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
+        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, start, rowmax)
         if status != OK:
             return status, row
         for i in range(b0, b1):
@@ -82,13 +80,11 @@ def target_grad_hess(
 def target_loss(raw, y, targets, use_targets, eps, weight, indptr, indices, from_margin, loss_out, lo, hi):
     """Per-row ``w * -sum_j t_j log p_j`` (module docstring), exact for any finite margins."""
     size = BLOCK_ROWS * raw.shape[1]
-    cols, expv, bits = np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+    cols, expv = np.empty(size, np.int64), np.empty(size)
     start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
     for b0 in range(lo, hi, BLOCK_ROWS):
-        b1 = min(b0 + BLOCK_ROWS, hi)
-        status, row = softmax_block(
-            raw, b0, b1, indptr, indices, from_margin, cols, expv, bits, start, rowmax
-        )
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
+        status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, start, rowmax)
         if status != OK:
             return status, row
         for i in range(b0, b1):
