@@ -155,6 +155,7 @@ def check_sample_weight(
             f"backend reads weights in) the gradients overflow for weights above {limit:g}; scale the "
             f"weights down"
         )
+    arr += 0.0  # -0.0 becomes +0.0 (it passes the check): 0 * w is then +0.0 in every kernel
     return arr
 
 
@@ -252,7 +253,7 @@ def apply_class_weight(
         raise ValueError(
             f"{name}: sample weight times class weight overflows in row {row}; scale the weights down"
         )
-    return out
+    return out + 0.0  # -0.0 (a class weight of -0.0) becomes +0.0, as in check_sample_weight
 
 
 def check_class_weight_spec(spec: Any, name: str = "class_weight") -> None:
@@ -269,6 +270,15 @@ def check_class_weight_spec(spec: Any, name: str = "class_weight") -> None:
         raise TypeError(f"{name}: expected numbers; got {spec!r}") from None
     if arr.ndim != 1 or not np.isfinite(arr).all() or (arr < 0).any():
         raise ValueError(f"{name}: weights must be a 1-D set of finite numbers >= 0; got {spec!r}")
+
+
+def dense_pays(raw: np.ndarray) -> bool:
+    """Whether a dense kernel (every entry through straight loops) beats a gathering one
+    (only the valid entries) on margins that carry the mask: when at least
+    ``DENSE_MIN_VALID_SHARE`` of the entries of the first rows are valid. The dense
+    kernel exponentiates every entry but skips the gather and the scatter."""
+    sample = raw[:DENSE_SAMPLE_ROWS]
+    return np.count_nonzero(sample > _sm.INVALID_BELOW) >= DENSE_MIN_VALID_SHARE * sample.size
 
 
 @dataclass
@@ -323,16 +333,9 @@ class MulticlassBatch:
             raise invalid_label_error("y_true", self.y, row, self.valid_classes(row))
 
     def dense_pays(self) -> bool:
-        """Whether ``softmax_grad_hess_dense`` beats the gathering kernel on this batch.
-
-        Only for masks read from the margins (the training path), when at least
-        ``DENSE_MIN_VALID_SHARE`` of the entries of the first rows are valid: the dense
-        kernel exponentiates every entry but skips the gather and scatter.
-        """
-        if self.mask is not None:
-            return False
-        sample = self.raw[:DENSE_SAMPLE_ROWS]
-        return np.count_nonzero(sample > _sm.INVALID_BELOW) >= DENSE_MIN_VALID_SHARE * sample.size
+        """Whether ``softmax_grad_hess_dense`` beats the gathering kernel on this batch:
+        only for masks read from the margins (the training path), see ``dense_pays``."""
+        return self.mask is None and dense_pays(self.raw)
 
     def run(self, kernel: Callable[..., Any], *args: Any) -> None:
         """Run a row kernel (threaded by policy) and turn its status into an error."""

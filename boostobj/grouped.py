@@ -285,6 +285,7 @@ class GroupedSoftmaxLoss(Loss):
             weight = np.broadcast_to(sw[:, None], (n, self.n_groups)).copy()
         if self.class_weight is not None:
             weight *= self._class_weights(columns, sw)
+            weight += 0.0  # a class weight of -0.0 gives +0.0, as sample weights do
         indptr = np.zeros(1, np.int64) if cmask is None else cmask.indptr
         indices = np.zeros(0, np.int32) if cmask is None else cmask.indices
         return raw, columns, weight, indptr, indices, cmask is None
@@ -344,6 +345,13 @@ class GroupedSoftmaxLoss(Loss):
         )
         grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, _row_max(weight))
         scale, floor = self._scale_floor()
+        if from_margin and _inputs.dense_pays(raw):  # the same outputs, faster with many valid classes
+            status, where = _inputs.run_rows(
+                _seg.grouped_grad_hess_dense, raw.shape[0], raw.shape[1], raw, columns, self._ptr, _IGNORED,
+                weight, scale, floor, grad, hess,
+            )  # fmt: skip
+            self._raise(status, where)
+            return grad, hess
         group_of = np.repeat(np.arange(self.n_groups), self.sizes)
         status, where = _inputs.run_rows(
             _seg.grouped_grad_hess, raw.shape[0], raw.shape[1], raw, columns, group_of, self._ptr, _IGNORED,

@@ -1143,3 +1143,73 @@ def test_an_intercept_from_init_raw_prediction_travels_with_the_data(backend_dat
     # the start is the best constant: the loss at it is below the loss at 0
     zero = loss.loss(d["y"], d["mask"].margin_offset(np.float64), sample_weight=d["w"]).sum()
     assert loss.loss(d["y"], margins, sample_weight=d["w"]).sum() < zero
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 8), min_size=1, max_size=4),
+    n=st.integers(1, 600),
+    seed=st.integers(0, 2**31 - 1),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    out_dtype=st.sampled_from([np.float32, np.float64]),
+    order=st.sampled_from("CF"),
+    faults=st.lists(
+        st.tuples(
+            st.sampled_from(["nan", "nan ignored", "+inf", "+inf ignored", "empty", "label"]),
+            st.floats(0, 1, exclude_max=True),
+        ),
+        max_size=3,
+    ),
+)
+def test_dense_kernel_is_bitwise_the_gathering_kernel(sizes, n, seed, dtype, out_dtype, order, faults):
+    """The kernel for valid classes read from the margins: the gathering kernel's outputs,
+    bit for bit, and its first problem (status and (row, group)) whatever the faults."""
+    from boostobj._kernels import segments as seg
+
+    rng = np.random.default_rng(seed)
+    ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    g_count, k = len(sizes), int(ptr[-1])
+    raw = rng.normal(scale=rng.choice([1.0, 40.0, 800.0]), size=(n, k))
+    valid = rng.random((n, k)) < 0.6
+    labels = np.empty((n, g_count), np.int64)
+    for g in range(g_count):
+        cols = np.arange(ptr[g], ptr[g + 1])
+        labels[:, g] = rng.choice(cols, n)
+        valid[np.arange(n), labels[:, g]] = True
+    labels[rng.random((n, g_count)) < 0.2] = -1  # ignored
+    raw[~valid] = rng.choice([-1e30, -np.inf])
+    for kind, where in faults:
+        i, g = int(where * n), int(where * 7) % g_count
+        a, b = ptr[g], ptr[g + 1]
+        if kind.endswith("ignored"):
+            labels[i, g] = -1
+        elif labels[i, g] < 0:
+            labels[i, g] = a
+        if kind.startswith("nan"):
+            raw[i, b - 1] = np.nan
+        elif kind.startswith("+inf"):
+            raw[i, a] = np.inf
+        elif kind == "empty":
+            raw[i, a:b] = -1e30
+        elif kind == "label":
+            raw[i, labels[i, g]] = -np.inf
+    raw = np.asarray(raw, dtype=dtype, order=order)
+    weight = rng.uniform(0, 3, (n, g_count))
+    scale = rng.uniform(1, 2, g_count)
+    outs = []
+    for dense in (False, True):
+        grad = np.full((n, k), np.nan, out_dtype, order=order)
+        hess = np.full((n, k), np.nan, out_dtype, order=order)
+        if dense:
+            status = seg.grouped_grad_hess_dense(raw, labels, ptr, -1, weight, scale, 1e-16, grad, hess, 0, n)
+        else:
+            group_of = np.repeat(np.arange(g_count), sizes)
+            csr = np.zeros(1, np.int64)  # unused: the valid classes are read from the margins
+            status = seg.grouped_grad_hess(
+                raw, labels, group_of, ptr, -1, weight, csr, csr, True, scale, 1e-16, grad, hess, 0, n
+            )
+        outs.append((status, grad, hess))
+    assert outs[1][0] == outs[0][0]
+    if outs[0][0][0] == 0:
+        np.testing.assert_array_equal(outs[1][1], outs[0][1])
+        np.testing.assert_array_equal(outs[1][2], outs[0][2])

@@ -164,3 +164,50 @@ def test_the_loss_of_confident_right_answers_keeps_its_digits():
     y = np.array([[1, 0, 1]])
     want = np.log1p(np.exp(-np.abs(raw))).sum()
     assert MultiLabelLoss().loss(y, raw)[0] == pytest.approx(want, rel=1e-15, abs=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 600),
+    k=st.integers(1, 30),
+    seed=st.integers(0, 2**31 - 1),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    order=st.sampled_from("CF"),
+    use_codes=st.booleans(),
+    unobserved=st.sampled_from([-1e30, -np.inf]),
+    fault=st.sampled_from([None, "nan", "+inf"]),
+    out_dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_dense_kernel_is_bitwise_the_pair_kernel(
+    n, k, seed, dtype, order, use_codes, unobserved, fault, out_dtype
+):
+    """The kernel for observed pairs read from the margins gives the other's outputs and errors."""
+    from boostobj._kernels import multilabel as mk
+
+    rng = np.random.default_rng(seed)
+    raw = rng.normal(scale=rng.choice([1.0, 30.0, 800.0]), size=(n, k))
+    raw[rng.random((n, k)) < 0.3] = unobserved
+    if fault is not None:
+        raw[rng.integers(0, n), rng.integers(0, k)] = np.nan if fault == "nan" else np.inf
+    raw = np.asarray(raw, dtype=dtype, order=order)
+    y = (rng.random((n, k)) < 0.4).astype(np.uint8)
+    codes = (y.astype(np.int64) << np.arange(k)).sum(axis=1) if use_codes else np.zeros(1, np.int64)
+    targets = np.zeros((1, 1), np.uint8) if use_codes else y
+    weights = (rng.uniform(0, 3, n), rng.uniform(0.5, 2, k), rng.uniform(1, 4, k))
+    outs = []
+    for kernel in ("pair", "dense"):
+        grad = np.full((n, k), np.nan, out_dtype, order=order)
+        hess = np.full((n, k), np.nan, out_dtype, order=order)
+        data = (raw, codes, targets, use_codes, *weights)
+        if kernel == "dense":
+            status = mk.multilabel_grad_hess_dense(*data, 1e-16, grad, hess, 0, n)
+        else:
+            csr = np.zeros(1, np.int64)  # unused: the observed pairs are read from the margins
+            status = mk.multilabel_grad_hess(*data, csr, csr, True, 1e-16, grad, hess, 0, n)
+        outs.append((status, grad, hess))
+    assert outs[0][0] == outs[1][0]
+    if outs[0][0][0] == 0:
+        np.testing.assert_array_equal(outs[1][1], outs[0][1])
+        np.testing.assert_array_equal(outs[1][2], outs[0][2])
+    else:
+        assert fault is not None

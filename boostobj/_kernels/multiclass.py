@@ -104,6 +104,7 @@ def softmax_grad_hess_dense(raw, y, weight, hess_scale, hess_floor, grad_out, he
         b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
         nb = b1 - b0
         bad = False  # NaN or +inf anywhere
+        label_row = -1  # the first row whose label is not a valid class
         for r in range(nb):
             mx = -np.inf
             for j in range(k):
@@ -113,6 +114,9 @@ def softmax_grad_hess_dense(raw, y, weight, hess_scale, hess_floor, grad_out, he
                 ex[r * k + j] = v
                 mx = v if v > mx else mx
             rowmax[r] = mx
+            # checked here, before any write: the outputs may be the margins themselves
+            if label_row < 0 and not ex[r * k + y[b0 + r]] > INVALID_BELOW:
+                label_row = b0 + r
         for r in range(nb):
             bad |= rowmax[r] == -np.inf  # no valid class
         if bad:  # report the first bad row, as softmax_block does
@@ -123,6 +127,8 @@ def softmax_grad_hess_dense(raw, y, weight, hess_scale, hess_floor, grad_out, he
                         return ERR_NONFINITE, b0 + r
                 if rowmax[r] == -np.inf:
                     return ERR_EMPTY_ROW, b0 + r
+        if label_row >= 0:  # after the block's other errors, as softmax_grad_hess reports them
+            return ERR_LABEL_INVALID, label_row
         for r in range(nb):
             mx = rowmax[r]
             for j in range(k):
@@ -144,8 +150,6 @@ def softmax_grad_hess_dense(raw, y, weight, hess_scale, hess_floor, grad_out, he
         for r in range(nb):
             i = b0 + r
             label = y[i]
-            if not np.float64(raw[i, label]) > INVALID_BELOW:
-                return ERR_LABEL_INVALID, i
             grad_out[i, label] = (ex[r * k + label] * inv[r] - 1.0) * weight[i]
     return OK, -1
 

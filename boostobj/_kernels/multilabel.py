@@ -9,7 +9,9 @@ the observed pairs from a CSR mask (``indptr``, ``indices``) or from the margins
     w = sample_weight[i] * class_weight[j] * (pos_weight[j] if y else 1)
     grad = w (p - y),   hess = max(w p (1 - p), floor),   loss = w (log(1 + exp(-|f|)) + max(f, 0) - y f)
 
-and unobserved pairs ``grad = 0, hess = floor`` (loss 0). No (n, K) temporaries.
+and unobserved pairs ``grad = 0, hess = floor`` (loss 0). No (n, K) temporaries. With the
+observed pairs read from the margins, ``multilabel_grad_hess_dense`` computes the same
+outputs (bitwise) in straight loops over every pair.
 """
 
 from __future__ import annotations
@@ -82,6 +84,50 @@ def multilabel_grad_hess(
                 grad_out[i, j] = w * (p - y)
                 h = w * p * (1.0 - p)
                 hess_out[i, j] = h if h > floor else floor
+    return OK, -1
+
+
+@jit
+def multilabel_grad_hess_dense(
+    raw, codes, targets, use_codes, sample_weight, class_weight, pos_weight, floor, grad_out, hess_out, lo, hi
+):
+    """``multilabel_grad_hess`` with the observed pairs read from the margins, in straight
+    loops over every pair: an unobserved margin (``<= INVALID_BELOW``) goes through the
+    same arithmetic (its ``exp(-|f|)`` is 0) and is then given ``grad = 0, hess = floor``
+    by a select, not a branch. Bitwise the same outputs and the same first bad row."""
+    k = raw.shape[1]
+    es = np.empty(BLOCK_ROWS * k)  # block row r, class j at r * k + j: -|f|, then exp(-|f|)
+    for b0 in range(lo, hi, BLOCK_ROWS):
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
+        nb = b1 - b0
+        bad = False  # NaN or +inf anywhere
+        for r in range(nb):
+            for j in range(k):
+                x = np.float64(raw[b0 + r, j])
+                bad |= (x != x) | (x == np.inf)
+                es[r * k + j] = -abs(x)
+        if bad:
+            for r in range(nb):
+                for j in range(k):
+                    x = np.float64(raw[b0 + r, j])
+                    if x != x or x == np.inf:
+                        return ERR_NONFINITE, b0 + r
+        exp_nonpositive(es, nb * k)
+        for r in range(nb):
+            i = b0 + r
+            sw = sample_weight[i]
+            code = codes[i] if use_codes else 0
+            for j in range(k):
+                x = np.float64(raw[i, j])
+                e = es[r * k + j]
+                d = 1.0 / (1.0 + e)
+                p = d if x >= 0.0 else e * d
+                y = np.float64((code >> j) & 1) if use_codes else np.float64(targets[i, j])
+                w = sw * class_weight[j] * (pos_weight[j] if y > 0.5 else 1.0)
+                h = w * p * (1.0 - p)
+                observed = x > INVALID_BELOW
+                grad_out[i, j] = w * (p - y) if observed else 0.0
+                hess_out[i, j] = (h if h > floor else floor) if observed else floor
     return OK, -1
 
 

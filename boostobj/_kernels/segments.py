@@ -14,7 +14,9 @@ The family members only say where the segments are:
 * choice sets in long format (:mod:`boostobj.choice`): the rows of each choice situation,
   contiguous in the data, so the backend's margins are the flat array itself;
 * the grouped softmax (:mod:`boostobj.grouped`): in each row, the valid columns of each
-  group of columns, gathered block by block into a flat buffer (``grouped_grad_hess``);
+  group of columns, gathered block by block into a flat buffer (``grouped_grad_hess``), or,
+  when the mask is read from the margins and many classes are valid, every column in
+  straight loops (``grouped_grad_hess_dense``, bitwise the same outputs);
 * the conditional softmax is the case of one group (kept in ``multiclass.py``, tuned).
 
 Exponentials go through ``fastexp.exp_nonpositive`` on each block, as in ``softmax.py``.
@@ -272,6 +274,92 @@ def grouped_grad_hess(
                 grad_out[i, j] = w * (p - 1.0) if j == label else w * p
                 h = c * p * (1.0 - p) * w
                 hess_out[i, j] = h if h > floor else floor
+    return OK, -1
+
+
+@jit
+def grouped_grad_hess_dense(raw, y, group_ptr, ignore, weight, scale, floor, grad_out, hess_out, lo, hi):
+    """``grouped_grad_hess`` with the valid classes read from the margins, in straight loops.
+
+    As ``multiclass.softmax_grad_hess_dense``: an invalid margin becomes ``-inf`` (``exp``
+    exactly 0), and so do all the margins of a group whose label is ``ignore``; a group's
+    sum adds exact zeros, so the outputs are bitwise those of ``grouped_grad_hess``, and so
+    is the first problem reported (re-checked in ``grouped_first_problem``).
+    """
+    k = raw.shape[1]
+    n_groups = group_ptr.size - 1
+    ex = np.empty(BLOCK_ROWS * k)  # block row r, column j at r * k + j
+    inv = np.empty(BLOCK_ROWS * n_groups)  # 1 / sum of each (row, group), 0 if ignored
+    for b0 in range(lo, hi, BLOCK_ROWS):
+        b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
+        nb = b1 - b0
+        bad = False
+        for r in range(nb):
+            for g in range(n_groups):
+                a, b = group_ptr[g], group_ptr[g + 1]
+                label = y[b0 + r, g]
+                ignored = label == ignore
+                mx = -np.inf
+                for j in range(a, b):
+                    x = np.float64(raw[b0 + r, j])
+                    bad |= x != x
+                    v = x if x > INVALID_BELOW and not ignored else -np.inf
+                    ex[r * k + j] = v
+                    mx = v if v > mx else mx
+                if not ignored:
+                    # no valid class, +inf, or the label not a valid class of its group
+                    bad |= (mx == -np.inf) | (mx == np.inf) | (label < a) | (label >= b)
+                    bad |= not np.float64(raw[b0 + r, label if a <= label < b else a]) > INVALID_BELOW
+                    for j in range(a, b):
+                        ex[r * k + j] -= mx
+        if bad:
+            return grouped_first_problem(raw, y, group_ptr, ignore, b0, b1)
+        exp_nonpositive(ex, nb * k)
+        for r in range(nb):
+            for g in range(n_groups):
+                total = 0.0
+                for j in range(group_ptr[g], group_ptr[g + 1]):
+                    total += ex[r * k + j]
+                inv[r * n_groups + g] = 1.0 / total if total > 0.0 else 0.0
+        for r in range(nb):
+            i = b0 + r
+            for g in range(n_groups):
+                scale_g, w, c, label = inv[r * n_groups + g], weight[i, g], scale[g], y[i, g]
+                for j in range(group_ptr[g], group_ptr[g + 1]):
+                    p = ex[r * k + j] * scale_g
+                    # this expression as in grouped_grad_hess: p - 1.0 not fused with the product
+                    grad_out[i, j] = w * (p - 1.0) if j == label else w * p
+                    h = c * p * (1.0 - p) * w
+                    hess_out[i, j] = h if h > floor else floor
+    return OK, -1
+
+
+@jit
+def grouped_first_problem(raw, y, group_ptr, ignore, b0, b1):
+    """``(status, i * G + g)`` of the first problem in rows ``b0..b1`` with the valid
+    classes read from the margins, in the order and with the codes of ``_gather_shifted``."""
+    n_groups = group_ptr.size - 1
+    for i in range(b0, b1):
+        for g in range(n_groups):
+            where = i * n_groups + g
+            label = y[i, g]
+            count = 0
+            infinite = False
+            for j in range(group_ptr[g], group_ptr[g + 1]):
+                x = np.float64(raw[i, j])
+                if x != x:
+                    return ERR_NONFINITE, where
+                if x > INVALID_BELOW:
+                    count += 1
+                    infinite |= x == np.inf
+            if label == ignore:
+                continue
+            if count == 0:
+                return ERR_EMPTY_ROW, where
+            if infinite:
+                return ERR_NONFINITE, where
+            if not (group_ptr[g] <= label < group_ptr[g + 1] and np.float64(raw[i, label]) > INVALID_BELOW):
+                return ERR_LABEL_INVALID, where
     return OK, -1
 
 

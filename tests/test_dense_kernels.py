@@ -1,0 +1,95 @@
+"""The dense kernels against the gathering ones through the public losses: regressions
+found by review (outputs written over the margins, weights of -0.0).
+
+A dense kernel must give what the gathering kernel gives (bitwise, same errors) on the
+public path with the mask read from the margins; the kernels themselves are compared
+directly, with hypothesis, in test_kernels.py, test_grouped.py and test_multilabel.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import boostobj
+
+
+def _margins():
+    raw = np.array([[0.5, -1e30, 1.0, 2.0]] * 5)  # class 1 invalid in every row: dense path
+    y = np.array([0, 1, 0, 0, 0])  # row 1: its label is an invalid class
+    return raw, y
+
+
+@pytest.mark.parametrize("out", ["gradient_out", "hessian_out"])
+def test_label_on_an_invalid_class_raises_when_an_output_is_the_margins(out):
+    """Writing the results over the margins (in place) is accepted, and worked with the
+    gathering kernel; the dense kernel re-read ``raw[i, y[i]]`` after writing row ``i``
+    and so missed the invalid label (returned gradient -w on an invalid class)."""
+    raw, y = _margins()
+    with pytest.raises(ValueError, match="the label 1 of row 1 is not one of its valid classes"):
+        boostobj.SoftmaxLoss().gradient_hessian(y, raw, **{out: raw})
+
+
+@pytest.mark.parametrize("out", ["gradient_out", "hessian_out"])
+def test_in_place_outputs_equal_fresh_outputs(out):
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(600, 6))
+    raw[rng.random(raw.shape) < 0.3] = -1e30
+    raw[:, 0] = 0.25
+    y = np.zeros(600, np.int64)
+    grad, hess = boostobj.SoftmaxLoss().gradient_hessian(y, raw)
+    inplace = raw.copy()
+    g, h = boostobj.SoftmaxLoss().gradient_hessian(y, inplace, **{out: inplace})
+    np.testing.assert_array_equal(g, grad)
+    np.testing.assert_array_equal(h, hess)
+
+
+def test_negative_zero_weight_gives_the_gathering_kernels_bits():
+    """A weight of -0.0 passes validation (it is not < 0). The gathering kernel writes +0.0
+    on invalid classes; the dense one wrote ``0 * w = -0.0``."""
+    raw = np.array([[0.5, -1e30, 1.0, -np.inf]] * 3)
+    y = np.zeros(3, np.int64)
+    w = np.full(3, -0.0)
+    loss = boostobj.SoftmaxLoss()
+    dense = loss.gradient_hessian(y, raw, sample_weight=w)  # no mask: dense kernel
+    gathered = loss.gradient_hessian(y, raw, sample_weight=w, mask=raw > -1e29)  # gathering kernel
+    for a, b in zip(dense, gathered, strict=True):
+        assert a.tobytes() == b.tobytes(), (a, b)
+
+
+def test_grouped_negative_zero_weights_and_in_place_outputs():
+    from boostobj.grouped import GroupedSoftmaxLoss
+
+    rng = np.random.default_rng(1)
+    raw = rng.normal(size=(300, 6))
+    raw[rng.random(raw.shape) < 0.2] = -1e30
+    raw[:, [0, 3]] = 0.5  # labels 0 and 3 valid in every row
+    y = np.zeros((300, 2), np.int64)
+    loss = GroupedSoftmaxLoss([3, 3], class_weight=[-0.0, 1, 1, 1, 1, 1])
+    w = np.where(np.arange(300) % 2 == 0, -0.0, 1.0)
+    dense = loss.gradient_hessian(y, raw, sample_weight=w)
+    gathered = loss.gradient_hessian(y, raw, sample_weight=w, mask=raw > -1e29)
+    for a, b in zip(dense, gathered, strict=True):
+        assert a.tobytes() == b.tobytes()
+    inplace = raw.copy()
+    for a, b in zip(
+        loss.gradient_hessian(y, inplace, sample_weight=w, gradient_out=inplace), dense, strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    bad = raw.copy()
+    bad[7, 0] = -1e30  # row 7's label of group 0 is no longer valid
+    with pytest.raises(ValueError, match="row 7"):
+        loss.gradient_hessian(y, bad, gradient_out=bad)
+
+
+def test_multilabel_in_place_outputs_equal_fresh_outputs():
+    rng = np.random.default_rng(2)
+    raw = rng.normal(size=(300, 5))
+    raw[rng.random(raw.shape) < 0.3] = -1e30
+    y = (rng.random((300, 5)) < 0.5).astype(float)
+    loss = boostobj.MultiLabelLoss()
+    fresh = loss.gradient_hessian(y, raw)
+    for out in ("gradient_out", "hessian_out"):
+        inplace = raw.copy()
+        for a, b in zip(loss.gradient_hessian(y, inplace, **{out: inplace}), fresh, strict=True):
+            np.testing.assert_array_equal(a, b)
