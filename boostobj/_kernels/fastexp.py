@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import types
+from numba.core import config as numba_config
 from numba.extending import intrinsic
 
 from ._jit import jit
@@ -32,28 +34,39 @@ _C = [1.0 / math.factorial(n) for n in range(14)]
 _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = _C[2:]
 
 
-@intrinsic
-def _float_bits(typingctx, x):
-    """The IEEE-754 bits of a float64 as an int64 (a bit cast, not a conversion).
+if numba_config.DISABLE_JIT:  # the kernels run as Python (NUMBA_DISABLE_JIT=1): plain bit casts
 
-    Not ``ndarray.view``: that needs a scratch array and its implementation took about
-    0.25 s to compile on a first call.
-    """
+    def _float_bits(x):
+        """The IEEE-754 bits of a float64 as an int (a bit cast, not a conversion)."""
+        return int(np.float64(x).view(np.int64))
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    def _bits_float(bits):
+        """The float64 whose IEEE-754 bits are the low 64 bits of ``bits``."""
+        return float(np.uint64(bits & 0xFFFF_FFFF_FFFF_FFFF).view(np.float64))
 
-    return types.int64(types.float64), codegen
+else:
 
+    @intrinsic
+    def _float_bits(typingctx, x):
+        """The IEEE-754 bits of a float64 as an int64 (a bit cast, not a conversion).
 
-@intrinsic
-def _bits_float(typingctx, bits):
-    """The float64 whose IEEE-754 bits are the int64 ``bits``."""
+        Not ``ndarray.view``: that needs a scratch array and its implementation took about
+        0.25 s to compile on a first call.
+        """
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(types.int64))
 
-    return types.float64(types.int64), codegen
+        return types.int64(types.float64), codegen
+
+    @intrinsic
+    def _bits_float(typingctx, bits):
+        """The float64 whose IEEE-754 bits are the int64 ``bits``."""
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+        return types.float64(types.int64), codegen
 
 
 @jit
