@@ -6,6 +6,8 @@ Everything here is written straight from the formulas in the docstrings of
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -42,9 +44,11 @@ def softmax_loss(y, raw, valid, weight):
     out = np.empty(raw.shape[0])
     for i in range(raw.shape[0]):
         idx = np.flatnonzero(valid[i])
-        m = raw[i, idx].max()
-        # (m - raw_y) first: adding log(sum) ~ 1e-13 to m ~ 30 first would round it away
-        out[i] = weight[i] * (np.log(np.exp(raw[i, idx] - m).sum()) + (m - raw[i, y[i]]))
+        shifted = raw[i, idx] - raw[i, idx].max()
+        top = int(np.argmax(shifted))  # exp(0) = 1 exactly: log(sum) = log1p(sum of the others)
+        others = math.fsum(np.exp(np.delete(shifted, top)))  # summed exactly: log(1 + 4e-6) keeps its digits
+        # (max - raw_y) first: adding log(sum) ~ 1e-13 to a max ~ 30 first would round it away
+        out[i] = weight[i] * (math.log1p(others) + (raw[i, idx].max() - raw[i, y[i]]))
     return out
 
 
