@@ -36,7 +36,7 @@ import numpy as np
 
 import boostobj
 from boostobj._bench import numpy_gradient
-from boostobj._inputs import multiclass_batch
+from boostobj._inputs import dense_pays
 from boostobj._kernels import multiclass as mk
 from boostobj._kernels.softmax import BLOCK_ROWS, softmax_block
 
@@ -98,7 +98,6 @@ def stages(raw, y, mask, backend, threads):
     yi = y.astype(np.int64)
     dense = mask.to_dense()
     raw_valid = np.where(dense, raw, 0).astype(raw.dtype, order=order)
-    dense_pays = multiclass_batch(yi, raw, None, None).dense_pays()  # the kernel training runs
 
     def adapter(n_threads):
         def call():
@@ -117,7 +116,7 @@ def stages(raw, y, mask, backend, threads):
         "softmax_block": lambda: block_only(raw, empty, empty),
         "kernel": (
             (lambda: mk.softmax_grad_hess_dense(raw, yi, weight, scale, floor, grad, hess, 0, len(y)))
-            if dense_pays
+            if dense_pays(raw)  # the kernel training runs on these margins
             else lambda: mk.softmax_grad_hess(
                 raw, yi, weight, empty, empty, True, scale, floor, grad, hess, 0, len(y)
             )
@@ -159,7 +158,7 @@ def main(argv=None):
                     calls[name]()
                     times[name].append(time.perf_counter() - start)
             ns = {name: np.array(t) / (n * k) * 1e9 for name, t in times.items()}
-            kernel = "dense" if multiclass_batch(y[:256], raw[:256], None, None).dense_pays() else "gathering"
+            kernel = "dense" if dense_pays(raw) else "gathering"
             print(f"\n{backend}: n={n:,} K={k} valid={v} (mask from -1e30 margins; {kernel} kernel)")
             print(f"{'stage':22s} {'ns/entry':>9s} {'range':>13s}")
             for name, values in ns.items():

@@ -216,11 +216,11 @@ def explicit_class_weight(spec: Any, n_classes: int, name: str = "class_weight")
             if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)) or not 0 <= cls < n_classes:
                 raise ValueError(f"{name}: keys must be class indices 0..{n_classes - 1}; got {cls!r}")
             weights[cls] = value
-        return weights
+        return weights + 0.0  # -0.0 becomes +0.0, as in check_sample_weight
     weights = np.asarray(spec, dtype=np.float64)
     if weights.shape != (n_classes,):
         raise ValueError(f"{name}: expected shape ({n_classes},); got {weights.shape}")
-    return weights
+    return weights + 0.0  # -0.0 becomes +0.0, as in check_sample_weight
 
 
 def apply_class_weight(
@@ -253,7 +253,7 @@ def apply_class_weight(
         raise ValueError(
             f"{name}: sample weight times class weight overflows in row {row}; scale the weights down"
         )
-    return out + 0.0  # -0.0 (a class weight of -0.0) becomes +0.0, as in check_sample_weight
+    return out
 
 
 def check_class_weight_spec(spec: Any, name: str = "class_weight") -> None:

@@ -285,7 +285,6 @@ class GroupedSoftmaxLoss(Loss):
             weight = np.broadcast_to(sw[:, None], (n, self.n_groups)).copy()
         if self.class_weight is not None:
             weight *= self._class_weights(columns, sw)
-            weight += 0.0  # a class weight of -0.0 gives +0.0, as sample weights do
         indptr = np.zeros(1, np.int64) if cmask is None else cmask.indptr
         indices = np.zeros(0, np.int32) if cmask is None else cmask.indices
         return raw, columns, weight, indptr, indices, cmask is None
@@ -309,7 +308,7 @@ class GroupedSoftmaxLoss(Loss):
                         present, block.sum() / (present.sum() * np.where(present, block, 1.0)), 1.0
                     )
         else:
-            per_column = np.asarray(self.class_weight, dtype=np.float64)
+            per_column = _inputs.explicit_class_weight(self.class_weight, self.n_classes)
         return np.where(labelled, per_column[safe], 1.0)
 
     def _scale_floor(self) -> tuple[np.ndarray, float]:

@@ -169,7 +169,7 @@ class MultiLabelLoss(Loss):
         grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, np.array([largest]))
         floor = 1e-16 if self.hessian_floor is None else float(self.hessian_floor)
         if args[-1]:  # observed pairs read from the margins: the dense kernel (same outputs)
-            kernel, args = _mk.multilabel_grad_hess_dense, args[:6]
+            kernel, args = _mk.multilabel_grad_hess_dense, args[:6]  # targets and weights, no CSR
         else:
             kernel = _mk.multilabel_grad_hess
         status, row = _inputs.run_rows(kernel, raw.shape[0], raw.shape[1], raw, *args, floor, grad, hess)
