@@ -43,10 +43,12 @@ def make_problem(n, k, v, seed=0):
     return raw, y, mask
 
 
-#: First calls timed in a fresh process: the training path (mask read from the margins,
-#: the dense kernel) and a direct call with a ClassMask (the gathering kernel).
+#: First calls timed in a fresh process: the training path (mask read from the margins:
+#: XGBoost's row-major float32 layout, the dense kernel; LightGBM's column-major float64
+#: one, the column-wise dense kernel) and a direct call with a ClassMask (the gathering kernel).
 FIRST_CALLS = {
     "margins": "np.zeros((4, 3), np.float32)",
+    "margins column-major": "np.zeros((4, 3), order='F')",
     "ClassMask": "np.zeros((4, 3), np.float32), mask=boostobj.ClassMask.from_lists([[0, 1]] * 4, 3)",
 }
 

@@ -10,8 +10,9 @@ these are timed, interleaved, ``--repeat`` times each (median reported, with the
 * ``softmax_block``: gathering each row's valid entries, its maximum and their ``exp``
   (the gathering kernels' first step), without writing outputs;
 * ``kernel``: the jitted gradient/Hessian kernel that training runs on these margins
-  (the dense one when enough classes are valid, else the gathering one), on
-  preallocated outputs, one thread;
+  (for row-major outputs the dense one when enough classes are valid, else the gathering
+  one; for column-major outputs the column-wise dense one), on preallocated outputs,
+  one thread;
 * ``adapter 1 thread`` / ``adapter N threads``: the objective callable as the backend
   calls it (validation, reused outputs, threads);
 * ``numpy``: the vectorised NumPy version (``boostobj._bench.numpy_gradient``).
@@ -70,6 +71,14 @@ def block_only(raw, indptr, indices):
     return total
 
 
+def training_kernel(raw):
+    """The dense kernel ``SoftmaxLoss`` runs on these margins (outputs in their layout), or
+    None for the gathering one (as ``SoftmaxLoss.gradient_hessian`` chooses)."""
+    if raw.strides[0] < raw.strides[1]:
+        return mk.softmax_grad_hess_dense_cols
+    return mk.softmax_grad_hess_dense if dense_pays(raw) else None
+
+
 def make_case(n, k, v, seed=0):
     rng = np.random.default_rng(seed)
     cols = np.sort(np.argsort(rng.random((n, k)), axis=1)[:, :v], axis=1)
@@ -96,8 +105,9 @@ def stages(raw, y, mask, backend, threads):
     empty = np.zeros(1, np.int64)
     scale, floor = loss._hessian_scale_floor(raw.shape[1])
     yi = y.astype(np.int64)
-    dense = mask.to_dense()
-    raw_valid = np.where(dense, raw, 0).astype(raw.dtype, order=order)
+    valid = mask.to_dense()
+    raw_valid = np.where(valid, raw, 0).astype(raw.dtype, order=order)
+    dense = training_kernel(raw)
 
     def adapter(n_threads):
         def call():
@@ -115,8 +125,8 @@ def stages(raw, y, mask, backend, threads):
         "read margins": lambda: raw.sum(),  # numpy's SIMD pairwise sum: about the speed of the reads
         "softmax_block": lambda: block_only(raw, empty, empty),
         "kernel": (
-            (lambda: mk.softmax_grad_hess_dense(raw, yi, weight, scale, floor, grad, hess, 0, len(y)))
-            if dense_pays(raw)  # the kernel training runs on these margins
+            (lambda: dense(raw, yi, weight, scale, floor, grad, hess, 0, len(y)))
+            if dense is not None
             else lambda: mk.softmax_grad_hess(
                 raw, yi, weight, empty, empty, True, scale, floor, grad, hess, 0, len(y)
             )
@@ -125,7 +135,7 @@ def stages(raw, y, mask, backend, threads):
     }
     if threads > 1:
         result[f"adapter {threads} threads"] = adapter(threads)
-    result["numpy"] = lambda: numpy_gradient(raw_valid, y, dense, hessian=backend)
+    result["numpy"] = lambda: numpy_gradient(raw_valid, y, valid, hessian=backend)
     return result
 
 
@@ -158,8 +168,9 @@ def main(argv=None):
                     calls[name]()
                     times[name].append(time.perf_counter() - start)
             ns = {name: np.array(t) / (n * k) * 1e9 for name, t in times.items()}
-            kernel = "dense" if dense_pays(raw) else "gathering"
-            print(f"\n{backend}: n={n:,} K={k} valid={v} (mask from -1e30 margins; {kernel} kernel)")
+            chosen = training_kernel(np.asfortranarray(raw) if backend == "lightgbm" else raw)
+            kernel = "gathering" if chosen is None else chosen.__name__
+            print(f"\n{backend}: n={n:,} K={k} valid={v} (mask from -1e30 margins; kernel {kernel})")
             print(f"{'stage':22s} {'ns/entry':>9s} {'range':>13s}")
             for name, values in ns.items():
                 print(f"{name:22s} {np.median(values):9.2f} {values.min():6.2f}-{values.max():<6.2f}")

@@ -20,23 +20,26 @@ def _margins():
     return raw, y
 
 
+@pytest.mark.parametrize("order", ["C", "F"])  # the row-wise and the column-wise dense kernel
 @pytest.mark.parametrize("out", ["gradient_out", "hessian_out"])
-def test_label_on_an_invalid_class_raises_when_an_output_is_the_margins(out):
+def test_label_on_an_invalid_class_raises_when_an_output_is_the_margins(out, order):
     """Writing the results over the margins (in place) is accepted, and worked with the
     gathering kernel; the dense kernel re-read ``raw[i, y[i]]`` after writing row ``i``
     and so missed the invalid label (returned gradient -w on an invalid class)."""
     raw, y = _margins()
+    raw = np.asarray(raw, order=order)
     with pytest.raises(ValueError, match="the label 1 of row 1 is not one of its valid classes"):
         boostobj.SoftmaxLoss().gradient_hessian(y, raw, **{out: raw})
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("out", ["gradient_out", "hessian_out"])
-def test_in_place_outputs_equal_fresh_outputs(out):
+def test_in_place_outputs_equal_fresh_outputs(out, order):
     rng = np.random.default_rng(0)
-    raw = rng.normal(size=(600, 6))
+    raw = np.asarray(rng.normal(size=(2600, 6)), order=order)  # several blocks of either kernel
     raw[rng.random(raw.shape) < 0.3] = -1e30
     raw[:, 0] = 0.25
-    y = np.zeros(600, np.int64)
+    y = np.zeros(len(raw), np.int64)
     grad, hess = boostobj.SoftmaxLoss().gradient_hessian(y, raw)
     inplace = raw.copy()
     g, h = boostobj.SoftmaxLoss().gradient_hessian(y, inplace, **{out: inplace})
@@ -44,10 +47,11 @@ def test_in_place_outputs_equal_fresh_outputs(out):
     np.testing.assert_array_equal(h, hess)
 
 
-def test_negative_zero_weight_gives_the_gathering_kernels_bits():
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_negative_zero_weight_gives_the_gathering_kernels_bits(order):
     """A weight of -0.0 passes validation (it is not < 0). The gathering kernel writes +0.0
     on invalid classes; the dense one wrote ``0 * w = -0.0``."""
-    raw = np.array([[0.5, -1e30, 1.0, -np.inf]] * 3)
+    raw = np.array([[0.5, -1e30, 1.0, -np.inf]] * 3, order=order)
     y = np.zeros(3, np.int64)
     w = np.full(3, -0.0)
     loss = boostobj.SoftmaxLoss()

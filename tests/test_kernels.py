@@ -167,17 +167,22 @@ def test_margin_mode_equals_csr_mode_on_offset_margins():
         np.testing.assert_array_equal(x, z)
 
 
-def _both_gradient_kernels(raw, y, weight, scale, floor, out_dtype, order):
-    """(status, row, grad, hess) of the gathering and of the dense kernel on the same margins."""
+DENSE_KERNELS = ("softmax_grad_hess_dense", "softmax_grad_hess_dense_cols")
+
+
+def _gradient_kernels(raw, y, weight, scale, floor, out_dtype, order, lo=0, hi=None):
+    """(status, row, grad, hess) of the gathering kernel, then of each dense kernel, on
+    rows ``lo <= i < hi`` of the same margins (outputs NaN elsewhere)."""
+    hi = len(y) if hi is None else hi
     results = []
-    for dense in (False, True):
+    for name in ("softmax_grad_hess", *DENSE_KERNELS):
         grad = np.full(raw.shape, np.nan, out_dtype, order=order)
         hess = np.full(raw.shape, np.nan, out_dtype, order=order)
-        if dense:
-            status = mk.softmax_grad_hess_dense(raw, y, weight, scale, floor, grad, hess, 0, len(y))
-        else:
+        if name == "softmax_grad_hess":
             csr = np.zeros(1, np.int64)  # unused: the mask is read from the margins
-            status = mk.softmax_grad_hess(raw, y, weight, csr, csr, True, scale, floor, grad, hess, 0, y.size)
+            status = mk.softmax_grad_hess(raw, y, weight, csr, csr, True, scale, floor, grad, hess, lo, hi)
+        else:
+            status = getattr(mk, name)(raw, y, weight, scale, floor, grad, hess, lo, hi)
         results.append((*status, grad, hess))
     return results
 
@@ -191,27 +196,34 @@ def _both_gradient_kernels(raw, y, weight, scale, floor, out_dtype, order):
     floor=st.sampled_from([0.0, 1e-16, 0.5]),
     invalid=st.sampled_from([-1e30, -np.inf]),
 )
-def test_dense_kernel_is_bitwise_the_gathering_kernel(problem, dtype, out_dtype, order, floor, invalid):
-    """Margins up to +-800 (exp underflows inside a row), blocks of 256 rows, both offsets."""
+def test_dense_kernels_are_bitwise_the_gathering_kernel(problem, dtype, out_dtype, order, floor, invalid):
+    """Margins up to +-800 (exp underflows inside a row), blocks of 256 rows and more, both
+    offsets, both layouts (each dense kernel runs on either)."""
     valid, raw, y, weight = problem
     raw = _layout(np.where(valid, raw, invalid), dtype, order)
-    gathered, dense = _both_gradient_kernels(raw, y.astype(np.int64), weight, 2.0, floor, out_dtype, order)
-    assert gathered[:2] == dense[:2] == (0, -1)
-    np.testing.assert_array_equal(dense[2], gathered[2])
-    np.testing.assert_array_equal(dense[3], gathered[3])
-    assert (dense[2][~valid] == 0).all() and (dense[3][~valid] == out_dtype(floor)).all()
+    gathered, *dense = _gradient_kernels(raw, y.astype(np.int64), weight, 2.0, floor, out_dtype, order)
+    assert gathered[:2] == (0, -1)
+    for result in dense:
+        assert result[:2] == (0, -1)
+        np.testing.assert_array_equal(result[2], gathered[2])
+        np.testing.assert_array_equal(result[3], gathered[3])
+    assert (gathered[2][~valid] == 0).all() and (gathered[3][~valid] == out_dtype(floor)).all()
 
 
 @settings(max_examples=80, deadline=None)
 @given(
-    problem=masked_problems(max_rows=600, max_classes=10),
+    problem=masked_problems(max_rows=1400, max_classes=10),
     faults=st.lists(
         st.tuples(st.sampled_from(["nan", "+inf", "empty", "label"]), st.floats(0, 1, exclude_max=True)),
         min_size=1,
         max_size=3,
     ),
+    order=st.sampled_from("CF"),
+    bounds=st.one_of(st.just((0.0, 1.0)), st.tuples(st.floats(0, 1), st.floats(0, 1))),
 )
-def test_dense_kernel_reports_the_gathering_kernels_first_error(problem, faults):
+def test_dense_kernels_report_the_gathering_kernels_first_error(problem, faults, order, bounds):
+    """Also on a slice of rows (as one thread's share), where blocks start at ``lo``: the
+    column kernel's blocks of up to 1,024 rows must report what blocks of 256 report."""
     valid, raw, y, weight = problem
     raw = np.where(valid, raw, -1e30)
     y = y.astype(np.int64)
@@ -225,20 +237,57 @@ def test_dense_kernel_reports_the_gathering_kernels_first_error(problem, faults)
             raw[i] = -1e30
         else:
             raw[i, y[i]] = -np.inf
-    gathered, dense = _both_gradient_kernels(raw, y, weight, 1.0, 1e-16, np.float64, "C")
-    assert dense[:2] == gathered[:2] and dense[0] != 0
+    lo, hi = sorted(int(b * len(y)) for b in bounds)
+    raw = _layout(raw, np.float64, order)
+    gathered, *dense = _gradient_kernels(raw, y, weight, 1.0, 1e-16, np.float64, order, lo, hi)
+    assert gathered[0] != 0 or (lo, hi) != (0, len(y))  # every fault is an error
+    for result in dense:
+        assert result[:2] == gathered[:2]
+        if gathered[0] == 0:  # no fault in [lo, hi): the same outputs, rows outside untouched
+            np.testing.assert_array_equal(result[2], gathered[2])
+            np.testing.assert_array_equal(result[3], gathered[3])
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize(
+    ("lo", "label_row", "nan_row", "expected"),
+    [
+        (0, 100, 400, (3, 100)),  # different blocks of 256: the earlier block's error
+        (0, 300, 260, (1, 260)),  # same block: NaN before an invalid label, whatever the rows
+        (50, 300, 310, (3, 300)),  # blocks start at lo: rows 50-305, then 306-561
+        (50, 310, 300, (1, 300)),
+        (50, 320, 310, (1, 310)),
+    ],
+)
+def test_dense_kernels_report_errors_block_by_block(order, lo, label_row, nan_row, expected):
+    """Pinned cases of the rule the hypothesis test checks: the column kernel's blocks of up
+    to 1,024 rows report the first error as the other kernels' blocks of 256 rows do."""
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(1200, 4))
+    y = rng.integers(0, 4, 1200)
+    raw[label_row, y[label_row]] = -1e30
+    raw[nan_row, 2] = np.nan
+    raw = _layout(raw, np.float64, order)
+    for result in _gradient_kernels(raw, y, np.ones(1200), 1.0, 0.0, np.float64, order, lo):
+        assert result[:2] == expected
 
 
 def test_dense_kernel_is_chosen_when_most_classes_are_valid(monkeypatch):
     calls = []
-    for name in ("softmax_grad_hess", "softmax_grad_hess_dense"):
+    for name in ("softmax_grad_hess", *DENSE_KERNELS):
         kernel = getattr(mk, name)
         monkeypatch.setattr(mk, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
     rng = np.random.default_rng(0)
-    for share, expected in [(0.5, "softmax_grad_hess_dense"), (0.05, "softmax_grad_hess")]:
+    for share, order, expected in [
+        (0.5, "C", "softmax_grad_hess_dense"),
+        (0.5, "F", "softmax_grad_hess_dense_cols"),  # column-major outputs: LightGBM's layout
+        (0.05, "C", "softmax_grad_hess"),
+        (0.05, "F", "softmax_grad_hess_dense_cols"),  # in that layout, even with few valid
+    ]:
         valid = rng.random((300, 40)) < share
         valid[:, 0] = True
-        raw = rng.normal(size=valid.shape) + ClassMask.from_dense(valid).margin_offset()
+        offset = ClassMask.from_dense(valid).margin_offset()
+        raw = np.asarray(rng.normal(size=valid.shape) + offset, order=order)
         SoftmaxLoss().gradient_hessian(np.zeros(300, int), raw)
         assert calls.pop() == expected
         SoftmaxLoss().gradient_hessian(np.zeros(300, int), raw, mask=valid)  # a mask: always gathered
