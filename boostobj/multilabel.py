@@ -168,10 +168,10 @@ class MultiLabelLoss(Loss):
         raw, args, largest = self._batch(y_true, raw_prediction, sample_weight, mask)
         grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, np.array([largest]))
         floor = 1e-16 if self.hessian_floor is None else float(self.hessian_floor)
-        if args[-1]:  # observed pairs read from the margins: the dense kernel (same outputs)
+        if args[-1]:  # observed pairs read from the margins: the dense kernel
             kernel, args = _mk.multilabel_grad_hess_dense, args[:6]  # targets and weights, no CSR
         else:
-            kernel = _mk.multilabel_grad_hess
+            kernel, args = _mk.multilabel_grad_hess, args[:-1]  # and the CSR mask
         status, row = _inputs.run_rows(kernel, raw.shape[0], raw.shape[1], raw, *args, floor, grad, hess)
         if status != _sm.OK:
             _inputs.raise_for_status(status, row)

@@ -97,3 +97,42 @@ def test_multilabel_in_place_outputs_equal_fresh_outputs():
         inplace = raw.copy()
         for a, b in zip(loss.gradient_hessian(y, inplace, **{out: inplace}), fresh, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def _in_place_cases():
+    """(name, loss, labels) for every loss whose outputs have the margins' (n, K) shape."""
+    from boostobj.grouped import GroupedSoftmaxLoss
+
+    rng = np.random.default_rng(5)
+    y = np.zeros(700, np.int64)  # class 0 (and 3) stay valid in every row
+    return [
+        ("softmax", boostobj.SoftmaxLoss(), y),
+        ("focal", boostobj.FocalLoss(gamma=2.0), y),
+        ("smoothing", boostobj.LabelSmoothingLoss(0.1), y),
+        ("grouped", GroupedSoftmaxLoss([3, 3]), np.zeros((700, 2), np.int64)),  # classes 0 and 3
+        ("multilabel", boostobj.MultiLabelLoss(), (rng.random((700, 6)) < 0.5).astype(float)),
+        ("custom", boostobj.make_loss(lambda q: -np.log(q), of="label_probability"), y),
+    ]
+
+
+@pytest.mark.parametrize("with_mask", [False, True])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("out", ["gradient_out", "hessian_out"])
+@pytest.mark.parametrize("case", range(6))
+def test_every_loss_writes_over_its_margins_as_into_fresh_arrays(case, out, order, with_mask):
+    """Outputs may be the margins themselves: every kernel reads what it needs of a row
+    before it writes there (the multi-label kernel for a given mask did not: it filled a
+    row with the Hessian floor, then read that floor back as margins)."""
+    name, loss, y = _in_place_cases()[case]
+    rng = np.random.default_rng(case)
+    raw = rng.normal(size=(700, 6))
+    valid = rng.random(raw.shape) < 0.7
+    valid[:, [0, 3]] = True
+    kwargs = {"mask": valid} if with_mask else {}
+    raw = np.asarray(np.where(valid, raw, -1e30) if not with_mask else raw, order=order)
+    fresh = loss.gradient_hessian(y, raw, **kwargs)
+    inplace = raw.copy(order="A")
+    result = loss.gradient_hessian(y, inplace, **kwargs, **{out: inplace})
+    assert result[0 if out == "gradient_out" else 1] is inplace
+    for a, b in zip(result, fresh, strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=name)

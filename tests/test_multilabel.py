@@ -178,11 +178,13 @@ def test_the_loss_of_confident_right_answers_keeps_its_digits():
     fault=st.sampled_from([None, "nan", "+inf"]),
     out_dtype=st.sampled_from([np.float32, np.float64]),
 )
-def test_dense_kernel_is_bitwise_the_pair_kernel(
+def test_dense_kernel_is_bitwise_the_csr_kernel(
     n, k, seed, dtype, order, use_codes, unobserved, fault, out_dtype
 ):
-    """The kernel for observed pairs read from the margins gives the other's outputs and errors."""
+    """The kernel for observed pairs read from the margins gives the CSR kernel's outputs
+    on the same pairs, and reports the first row with a NaN or +inf margin anywhere."""
     from boostobj._kernels import multilabel as mk
+    from boostobj._kernels.softmax import ERR_NONFINITE
 
     rng = np.random.default_rng(seed)
     raw = rng.normal(scale=rng.choice([1.0, 30.0, 800.0]), size=(n, k))
@@ -193,21 +195,31 @@ def test_dense_kernel_is_bitwise_the_pair_kernel(
     y = (rng.random((n, k)) < 0.4).astype(np.uint8)
     codes = (y.astype(np.int64) << np.arange(k)).sum(axis=1) if use_codes else np.zeros(1, np.int64)
     targets = np.zeros((1, 1), np.uint8) if use_codes else y
-    weights = (rng.uniform(0, 3, n), rng.uniform(0.5, 2, k), rng.uniform(1, 4, k))
+    data = (
+        raw,
+        codes,
+        targets,
+        use_codes,
+        rng.uniform(0, 3, n),
+        rng.uniform(0.5, 2, k),
+        rng.uniform(1, 4, k),
+    )
+    observed = raw > -1e29  # the pairs the dense kernel reads as observed (rows may have none)
+    indptr = np.concatenate([[0], np.cumsum(observed.sum(axis=1))]).astype(np.int64)
+    indices = np.nonzero(observed)[1].astype(np.int64)
     outs = []
-    for kernel in ("pair", "dense"):
+    for kernel in ("csr", "dense"):
         grad = np.full((n, k), np.nan, out_dtype, order=order)
         hess = np.full((n, k), np.nan, out_dtype, order=order)
-        data = (raw, codes, targets, use_codes, *weights)
         if kernel == "dense":
             status = mk.multilabel_grad_hess_dense(*data, 1e-16, grad, hess, 0, n)
         else:
-            csr = np.zeros(1, np.int64)  # unused: the observed pairs are read from the margins
-            status = mk.multilabel_grad_hess(*data, csr, csr, True, 1e-16, grad, hess, 0, n)
+            status = mk.multilabel_grad_hess(*data, indptr, indices, 1e-16, grad, hess, 0, n)
         outs.append((status, grad, hess))
-    assert outs[0][0] == outs[1][0]
-    if outs[0][0][0] == 0:
+    bad_rows = np.flatnonzero((np.isnan(raw) | (raw == np.inf)).any(axis=1))
+    if fault is None:
+        assert outs[0][0] == outs[1][0] == (0, -1)
         np.testing.assert_array_equal(outs[1][1], outs[0][1])
         np.testing.assert_array_equal(outs[1][2], outs[0][2])
     else:
-        assert fault is not None
+        assert outs[1][0] == (ERR_NONFINITE, bad_rows[0])

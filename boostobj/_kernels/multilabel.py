@@ -9,9 +9,11 @@ the observed pairs from a CSR mask (``indptr``, ``indices``) or from the margins
     w = sample_weight[i] * class_weight[j] * (pos_weight[j] if y else 1)
     grad = w (p - y),   hess = max(w p (1 - p), floor),   loss = w (log(1 + exp(-|f|)) + max(f, 0) - y f)
 
-and unobserved pairs ``grad = 0, hess = floor`` (loss 0). No (n, K) temporaries. With the
-observed pairs read from the margins, ``multilabel_grad_hess_dense`` computes the same
-outputs (bitwise) in straight loops over every pair.
+and unobserved pairs ``grad = 0, hess = floor`` (loss 0). No (n, K) temporaries. The
+gradient kernels: ``multilabel_grad_hess`` for the observed pairs of a CSR mask,
+``multilabel_grad_hess_dense`` for pairs read from the margins, in straight loops over
+every pair; on the same observed pairs they give bitwise the same outputs. Both read
+what they need of a row before writing it, so the outputs may be the margins themselves.
 """
 
 from __future__ import annotations
@@ -34,47 +36,37 @@ def _pair(raw, codes, targets, use_codes, sample_weight, class_weight, pos_weigh
 
 @jit
 def multilabel_grad_hess(
-    raw, codes, targets, use_codes, sample_weight, class_weight, pos_weight, indptr, indices, from_margin,
+    raw, codes, targets, use_codes, sample_weight, class_weight, pos_weight, indptr, indices,
     floor, grad_out, hess_out, lo, hi,
 ):  # fmt: skip
-    """Gradient and Hessian of rows ``lo <= i < hi`` (module docstring). The exponentials
-    of a block of rows go through ``exp_nonpositive`` at once: ``e = exp(-|f|)`` gives
-    ``p = 1 / (1 + e)`` for ``f >= 0`` and ``e / (1 + e)`` otherwise."""
+    """Gradient and Hessian of rows ``lo <= i < hi`` (module docstring) for observed pairs
+    from a CSR mask (with the pairs read from the margins, ``multilabel_grad_hess_dense``).
+    The exponentials of a block of rows go through ``exp_nonpositive`` at once:
+    ``e = exp(-|f|)`` gives ``p = 1 / (1 + e)`` for ``f >= 0`` and ``e / (1 + e)`` otherwise."""
     k = raw.shape[1]
-    es = np.empty(BLOCK_ROWS * k)
+    xs, es = np.empty(BLOCK_ROWS * k), np.empty(BLOCK_ROWS * k)
     for b0 in range(lo, hi, BLOCK_ROWS):
         b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
         t = np.int64(0)  # not the literal 0 (see softmax_block)
-        for i in range(b0, b1):  # gather -|f| of the observed pairs, row by row; fill the rest
-            start, stop = (0, k) if from_margin else (indptr[i], indptr[i + 1])
-            if not from_margin:
-                for j in range(k):
-                    grad_out[i, j] = 0.0
-                    hess_out[i, j] = floor
-            for c in range(start, stop):
-                j = c if from_margin else indices[c]
-                x = np.float64(raw[i, j])
-                if x != x or x == np.inf:
+        for i in range(b0, b1):  # gather f and -|f| of the observed pairs, row by row; fill the row
+            for c in range(indptr[i], indptr[i + 1]):
+                x = np.float64(raw[i, indices[c]])
+                if x - x != 0.0:  # NaN or +-inf on an observed pair
                     return ERR_NONFINITE, i
-                if from_margin and x <= INVALID_BELOW:
-                    grad_out[i, j] = 0.0
-                    hess_out[i, j] = floor
-                    continue
-                if x - x != 0.0:  # -inf on an observed pair
-                    return ERR_NONFINITE, i
+                xs[t] = x
                 es[t] = -abs(x)
                 t += 1
+            for j in range(k):  # after the reads: the outputs may be the margins themselves
+                grad_out[i, j] = 0.0
+                hess_out[i, j] = floor
         exp_nonpositive(es, t)
         t = np.int64(0)
         for i in range(b0, b1):  # the same pairs in the same order: no index arrays to keep
-            start, stop = (0, k) if from_margin else (indptr[i], indptr[i + 1])
             sw = sample_weight[i]
             code = codes[i] if use_codes else 0
-            for c in range(start, stop):
-                j = c if from_margin else indices[c]
-                x = np.float64(raw[i, j])
-                if from_margin and x <= INVALID_BELOW:
-                    continue
+            for c in range(indptr[i], indptr[i + 1]):
+                j = indices[c]
+                x = xs[t]
                 e = es[t]
                 t += 1
                 d = 1.0 / (1.0 + e)
