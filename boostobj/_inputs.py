@@ -35,8 +35,8 @@ def check_raw_prediction(raw: Any, *, multiclass: bool, name: str = "raw_predict
     """Margins as a float32/float64 array, C or F contiguous, of shape (n, K) or (n,).
 
     Float32 and float64 keep their dtype and memory order (so the kernels read
-    XGBoost's float32 C arrays and LightGBM's float64 F arrays without copies); any
-    other real dtype becomes float64.
+    XGBoost's float32 C arrays and LightGBM's float64 F arrays without copies), in native
+    byte order; any other real dtype becomes float64.
     """
     if not hasattr(raw, "__array__") and not isinstance(raw, (list, tuple)):
         raise TypeError(f"{name}: expected an array of margins, got {type(raw).__name__}")
@@ -45,6 +45,8 @@ def check_raw_prediction(raw: Any, *, multiclass: bool, name: str = "raw_predict
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
     if arr.dtype.type not in _FLOATS:
         arr = arr.astype(np.float64)
+    elif not arr.dtype.isnative:  # big-endian data: the kernels read native floats
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if multiclass:
         if arr.ndim != 2:
             hint = (

@@ -273,6 +273,9 @@ def group_pointers(n_rows: int, *, group: Any = None, qid: Any = None, group_ptr
         ids = np.asarray(qid).reshape(-1)
         if ids.shape != (n_rows,):
             raise ValueError(f"qid: expected one id per row ({n_rows}); got shape {np.shape(qid)}")
+        if ids.dtype.kind == "f" and not np.isfinite(ids).all():  # NaN != NaN: each would be a group
+            row = int(np.flatnonzero(~np.isfinite(ids))[0])
+            raise ValueError(f"qid: expected finite group ids; row {row} has {float(ids[row])}")
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if n_rows else np.zeros(0, np.int64)
         if np.unique(ids[starts]).size != starts.size:
             seen, dup = set(), None

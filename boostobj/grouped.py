@@ -534,10 +534,18 @@ def _group_ptr(groups: Any, by: str) -> np.ndarray:
     if by == "size":
         if (arr < 1).any():
             raise ValueError(f"groups: every group needs at least one column; got sizes {arr.tolist()}")
-        return np.concatenate([[0], np.cumsum(arr)]).astype(np.int64)
-    if arr[0] != 0 or (np.diff(arr) < 0).any() or (np.diff(arr) > 1).any():
+        ptr = np.concatenate([[0], np.cumsum(arr)]).astype(np.int64)
+    else:
+        if arr[0] != 0 or (np.diff(arr) < 0).any() or (np.diff(arr) > 1).any():
+            raise ValueError(
+                f"groups: with by='id', expected ids 0..G-1 in order, each group's columns consecutive; "
+                f"got {arr.tolist()}"
+            )
+        ptr = np.concatenate([[0], np.flatnonzero(np.diff(arr)) + 1, [arr.size]]).astype(np.int64)
+    if ptr[-1] < 2:
         raise ValueError(
-            f"groups: with by='id', expected ids 0..G-1 in order, each group's columns consecutive; "
-            f"got {arr.tolist()}"
+            f"groups: expected at least 2 columns in all (the margins of a multiclass model); "
+            f"got {groups!r}, {ptr[-1]} column"
         )
-    return np.concatenate([[0], np.flatnonzero(np.diff(arr)) + 1, [arr.size]]).astype(np.int64)
+    return ptr
+

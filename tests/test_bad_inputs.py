@@ -1294,3 +1294,36 @@ def test_balanced_class_weight_with_tiny_sample_weights_does_not_overflow():
     np.testing.assert_allclose(loss.loss(y, raw, sample_weight=sw), np.log(2) * total, rtol=1e-12)
     with pytest.raises(ValueError, match="class_weight: sample weight times class weight overflows in row 1"):
         SoftmaxLoss(class_weight=[1.0, 1e300]).gradient_hessian(y, raw, sample_weight=[1.0, 1e10])
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [">f4", ">f8", "<f8"])
+def test_big_endian_margins_give_the_native_results(dtype, order):
+    """Margins in either byte order (e.g. read from a big-endian file): the kernels need
+    native floats; every entry point converts them, none fails inside numba."""
+    from boostobj.grouped import GroupedSoftmaxLoss
+
+    rng = np.random.default_rng(0)
+    raw = np.asarray(rng.normal(size=(N, K)), order=order)
+    odd = raw.astype(dtype)
+    native = odd.astype(np.dtype(dtype).newbyteorder("="))
+    labels = (raw > 0).astype(float)
+    chosen = np.zeros(N)
+    chosen[[0, N // 2]] = 1.0  # one chosen row in each of the two groups
+    calls = {
+        "softmax": lambda r: SoftmaxLoss().gradient_hessian(Y, r, mask=ROWS),
+        "softmax-margins": lambda r: SoftmaxLoss().gradient_hessian(Y, r),
+        "softmax-loss": lambda r: SoftmaxLoss().loss(Y, r, mask=ROWS),
+        "softmax-proba": lambda r: SoftmaxLoss().predict_proba(r, mask=ROWS),
+        "focal": lambda r: bo.FocalLoss().gradient_hessian(Y, r),
+        "smoothing": lambda r: bo.LabelSmoothingLoss(0.1).gradient_hessian(Y, r),
+        "grouped": lambda r: GroupedSoftmaxLoss([2, 2]).gradient_hessian(np.zeros((N, 2), int), r),
+        "multilabel": lambda r: bo.MultiLabelLoss().gradient_hessian(labels, r),
+        "binary": lambda r: BinaryLogLoss().gradient_hessian(labels[:, 0], r[:, 0]),
+        "choice": lambda r: bo.ChoiceLoss().gradient_hessian(chosen, r[:, 0], group=[N // 2] * 2),
+    }
+    for name, call in calls.items():
+        got, want = call(odd), call(native)
+        got, want = (x if isinstance(x, tuple) else (x,) for x in (got, want))
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=name)

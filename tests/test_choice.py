@@ -407,6 +407,10 @@ BAD_INPUTS = {
         lambda: ChoiceLoss().loss([1, 1, 0, 0], np.zeros(4), qid=[1, 2, 2, 1]),
         r"^qid: the rows of group 1 are not contiguous; sort the rows by group first",
     ),
+    "qid-nan": (  # NaN != NaN: each NaN row would have been a group of its own
+        lambda: ChoiceLoss().loss([1, 0, 1, 0], np.zeros(4), qid=[0.0, 0.0, np.nan, np.nan]),
+        r"^qid: expected finite group ids; row 2 has nan",
+    ),
     "qid-length": (
         lambda: ChoiceLoss().loss(Y3, RAW3, qid=[0, 0]),
         r"^qid: expected one id per row \(3\); got shape \(2,\)",

@@ -404,6 +404,28 @@ def test_an_ignored_group_contributes_nothing_whatever_its_margins():
     )
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_or_plus_inf_in_an_ignored_group_is_an_error_as_in_predict_proba(bad):
+    """With the mask read from the margins, NaN and +inf are errors anywhere (as for
+    SoftmaxLoss and as predict_proba, which sees no labels, already said); +inf in a group
+    without a label was accepted by the loss and the gradient."""
+    loss = GroupedSoftmaxLoss([2, 2], ignore_index=-1)
+    raw = np.zeros((3, 4))
+    raw[1, 2] = bad  # row 1's group 1 has no label
+    y = np.array([[0, 1], [1, -1], [0, 0]])
+    message = "row 1 has a NaN or infinite margin"
+    for call in (loss.loss, loss.gradient_hessian, lambda y, raw: loss.predict_proba(raw)):
+        with pytest.raises(ValueError, match=message):
+            call(y, raw)
+
+
+def test_groups_need_two_columns_in_all():
+    for groups, by in (([1], "size"), ([0], "id")):
+        with pytest.raises(ValueError, match=r"^groups: expected at least 2 columns in all"):
+            GroupedSoftmaxLoss(groups, by=by)
+    assert GroupedSoftmaxLoss([1, 1]).n_classes == 2  # two one-column groups: allowed (no gradient)
+
+
 def test_a_group_with_one_valid_class_in_a_row_has_zero_gradient_and_floor_hessian():
     raw = np.array([[5.0, -3.0, 1.0, 0.3, 0.2], [0.0, 0.0, 0.0, 0.0, 0.0]])
     mask = ClassMask.from_lists([[2, 3, 4], [0, 1, 2, 4]], n_classes=5)
@@ -509,7 +531,9 @@ def test_threads_report_the_first_bad_row_whatever_the_error():
 # ----------------------------------------------------------------------------- label codes
 @st.composite
 def labelled_groups(draw, max_groups=5, max_size=6, max_rows=20):
-    sizes = draw(st.lists(st.integers(1, max_size), min_size=1, max_size=max_groups))
+    sizes = draw(
+        st.lists(st.integers(1, max_size), min_size=1, max_size=max_groups).filter(lambda s: sum(s) >= 2)
+    )
     n = draw(st.integers(0, max_rows))
     pos = draw(hnp.arrays(np.int64, (n, len(sizes)), elements=st.integers(0, max_size - 1))) % np.array(sizes)
     ignored = draw(hnp.arrays(bool, (n, len(sizes))))
@@ -1210,6 +1234,7 @@ def test_dense_kernel_is_bitwise_the_gathering_kernel(sizes, n, seed, dtype, out
             )
         outs.append((status, grad, hess))
     assert outs[1][0] == outs[0][0]
+    assert outs[0][0][0] != 0 or not faults  # every fault is an error, "+inf ignored" too
     if outs[0][0][0] == 0:
         np.testing.assert_array_equal(outs[1][1], outs[0][1])
         np.testing.assert_array_equal(outs[1][2], outs[0][2])

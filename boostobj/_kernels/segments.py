@@ -159,9 +159,10 @@ def _gather_groups(
         for g in range(n_groups):
             label = y[i, g]
             if label == ignore:
-                if from_margin:  # NaN is an error anywhere, as for SoftmaxLoss
+                if from_margin:  # NaN and +inf are errors anywhere, as for SoftmaxLoss
                     for j in range(group_ptr[g], group_ptr[g + 1]):
-                        if raw[i, j] != raw[i, j]:
+                        x = np.float64(raw[i, j])
+                        if x != x or x == np.inf:
                             return n_seg, ERR_NONFINITE, i * n_groups + g
                 continue
             found = False
@@ -302,7 +303,7 @@ def grouped_grad_hess_dense(raw, y, group_ptr, ignore, weight, scale, floor, gra
                 mx = -np.inf
                 for j in range(a, b):
                     x = np.float64(raw[b0 + r, j])
-                    bad |= x != x
+                    bad |= (x != x) | (x == np.inf)
                     v = x if x > INVALID_BELOW and not ignored else -np.inf
                     ex[r * k + j] = v
                     mx = v if v > mx else mx
@@ -353,6 +354,8 @@ def grouped_first_problem(raw, y, group_ptr, ignore, b0, b1):
                     count += 1
                     infinite |= x == np.inf
             if label == ignore:
+                if infinite:  # +inf is an error even where the group has no label
+                    return ERR_NONFINITE, where
                 continue
             if count == 0:
                 return ERR_EMPTY_ROW, where
@@ -379,9 +382,10 @@ def _gather_shifted(
             label = y[i, g]
             where = i * n_groups + g
             if label == ignore:
-                if from_margin:  # NaN is an error anywhere, as for SoftmaxLoss
+                if from_margin:  # NaN and +inf are errors anywhere, as for SoftmaxLoss
                     for j in range(group_ptr[g], group_ptr[g + 1]):
-                        if raw[i, j] != raw[i, j]:
+                        x = np.float64(raw[i, j])
+                        if x != x or x == np.inf:
                             return n_seg, ERR_NONFINITE, where
                 continue
             found = False
