@@ -548,4 +548,3 @@ def _group_ptr(groups: Any, by: str) -> np.ndarray:
             f"got {groups!r}, {ptr[-1]} column"
         )
     return ptr
-
