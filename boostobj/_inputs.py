@@ -183,6 +183,11 @@ def check_out(out: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
         raise ValueError(f"{name}: expected shape {shape}; got {out.shape}")
     if out.dtype.type not in _FLOATS:
         raise TypeError(f"{name}: expected float32 or float64; got {out.dtype}")
+    if not out.dtype.isnative:
+        raise TypeError(
+            f"{name}: expected float32 or float64 in this machine's byte order; got {out.dtype.str} "
+            f"(write into a new array, then convert it)"
+        )
     if not (out.flags.c_contiguous or out.flags.f_contiguous) or not out.flags.writeable:
         raise ValueError(f"{name}: must be a writeable C- or F-contiguous array")
     return out

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from ._kernels.softmax import BLOCK_ROWS
+
 #: Below this many (row, class) entries per thread, a call runs on one thread.
 MIN_ENTRIES_PER_THREAD = 1 << 17
 
@@ -224,13 +226,17 @@ if hasattr(os, "register_at_fork"):
 def run_rows(kernel: Callable[..., Any], n_rows: int, n_cols: int, *args: Any) -> tuple[int, int]:
     """Run ``kernel(*args, lo, hi)`` over rows ``0 <= i < n_rows``; return its ``(status, row)``.
 
-    With several threads the rows are split into contiguous chunks; the reported error,
-    if any, is the one at the smallest row.
+    With several threads the rows are split into contiguous chunks, each starting at a
+    multiple of ``BLOCK_ROWS``; the reported error, if any, is the one at the smallest row,
+    which is the error one thread reports (kernels report the first error block by block).
     """
     threads = min(_num_threads, max(1, (n_rows * max(n_cols, 1)) // MIN_ENTRIES_PER_THREAD))
-    if threads <= 1:
+    # chunks start at multiples of the kernels' block of rows, so that every block, and
+    # with it the first error reported, is the same whatever the number of threads
+    bounds = np.unique(np.linspace(0, n_rows, threads + 1).astype(np.int64) // BLOCK_ROWS * BLOCK_ROWS)
+    bounds = np.r_[bounds[bounds < n_rows], n_rows]
+    if threads <= 1 or bounds.size <= 2:
         return kernel(*args, 0, n_rows)
-    bounds = np.linspace(0, n_rows, threads + 1).astype(np.int64)
     pool = _executor(threads)
     futures = [
         pool.submit(kernel, *args, int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=False)

@@ -250,6 +250,26 @@ def check_share_sums(shares: np.ndarray, ptr: np.ndarray, name: str = "y_true") 
         )
 
 
+def _missing_ids(ids: np.ndarray) -> np.ndarray:
+    """(n,) bool: ids that are NaN, infinite, NaT, None or a missing-value marker (pd.NA)."""
+    if ids.dtype.kind in "fc":
+        return ~np.isfinite(ids)
+    if ids.dtype.kind in "mM":
+        return np.isnat(ids)
+    if ids.dtype.kind != "O":
+        return np.zeros(ids.shape, bool)
+
+    def missing(v: Any) -> bool:
+        if v is None or (isinstance(v, (float, np.floating)) and not np.isfinite(v)):
+            return True
+        try:
+            return bool(v != v)  # NaN
+        except TypeError:  # pd.NA: its comparisons are NA, whose truth is undefined
+            return True
+
+    return np.fromiter((missing(v) for v in ids), bool, ids.size)
+
+
 def group_pointers(n_rows: int, *, group: Any = None, qid: Any = None, group_ptr: Any = None) -> np.ndarray:
     """(n_groups + 1,) int64 pointers of contiguous groups, from exactly one description.
 
@@ -273,11 +293,17 @@ def group_pointers(n_rows: int, *, group: Any = None, qid: Any = None, group_ptr
         ids = np.asarray(qid).reshape(-1)
         if ids.shape != (n_rows,):
             raise ValueError(f"qid: expected one id per row ({n_rows}); got shape {np.shape(qid)}")
-        if ids.dtype.kind == "f" and not np.isfinite(ids).all():  # NaN != NaN: each would be a group
-            row = int(np.flatnonzero(~np.isfinite(ids))[0])
-            raise ValueError(f"qid: expected finite group ids; row {row} has {float(ids[row])}")
+        missing = _missing_ids(ids)  # NaN != NaN: each missing id would be a group of its own
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            raise ValueError(f"qid: expected a finite group id in every row; row {row} has {ids[row]}")
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if n_rows else np.zeros(0, np.int64)
-        if np.unique(ids[starts]).size != starts.size:
+        try:
+            distinct = np.unique(ids[starts]).size
+        except TypeError:  # ids numpy cannot order (mixed types in an object array)
+            kinds = sorted({type(v).__name__ for v in ids})
+            raise ValueError(f"qid: expected ids of one type (numbers or strings); got {kinds}") from None
+        if distinct != starts.size:
             seen, dup = set(), None
             for v in ids[starts].tolist():
                 if v in seen:

@@ -734,6 +734,14 @@ CATALOGUE: list[Row] = [
     ),
     Row(
         "dtypes",
+        "big-endian gradient_out (margins in either byte order are read as they are)",
+        "SoftmaxLoss.gradient_hessian",
+        lambda c: _bo().SoftmaxLoss().gradient_hessian(Y, c.raw, gradient_out=np.zeros((N, K), ">f8")),
+        "TypeError",
+        "gradient_out: expected float32 or float64 in this machine's byte order; got >f8 (write into a new array, then convert it)",
+    ),
+    Row(
+        "dtypes",
         "float16 offset",
         "ClassMask.margin_offset",
         lambda c: c.mask.margin_offset(dtype=np.float16),
@@ -1079,6 +1087,16 @@ CATALOGUE: list[Row] = [
         lambda c: _bo().ChoiceLoss().gradient_hessian(np.array([1, 1, 0]), np.zeros(3), qid=[0, 1, 0]),
         "ValueError",
         "qid: the rows of group 0 are not contiguous; sort the rows by group first",
+    ),
+    Row(
+        "loss parameters",
+        "a qid with a missing id (NaN, None, NaT)",
+        "ChoiceLoss.gradient_hessian",
+        lambda c: (
+            _bo().ChoiceLoss().gradient_hessian(np.array([1, 1, 0]), np.zeros(3), qid=[0.0, np.nan, np.nan])
+        ),
+        "ValueError",
+        "qid: expected a finite group id in every row; row 1 has nan",
     ),
     Row(
         "loss parameters",

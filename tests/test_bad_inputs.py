@@ -1327,3 +1327,15 @@ def test_big_endian_margins_give_the_native_results(dtype, order):
         got, want = (x if isinstance(x, tuple) else (x,) for x in (got, want))
         for a, b in zip(got, want, strict=True):
             np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+@pytest.mark.parametrize("out", ["gradient_out", "hessian_out"])
+def test_big_endian_outputs_are_refused_by_name(out):
+    """The kernels write native floats: a big-endian output array (or writing in place over
+    big-endian margins, which the loss reads through a native copy) is refused by name."""
+    raw = np.zeros((N, K), ">f8")
+    message = f"^{out}: expected float32 or float64 in this machine's byte order; got >f8"
+    with pytest.raises(TypeError, match=message):
+        SoftmaxLoss().gradient_hessian(Y, raw, mask=ROWS, **{out: raw})
+    with pytest.raises(TypeError, match=message):
+        bo.MultiLabelLoss().gradient_hessian(np.zeros((N, K)), raw.astype("<f8"), **{out: raw})

@@ -409,7 +409,29 @@ BAD_INPUTS = {
     ),
     "qid-nan": (  # NaN != NaN: each NaN row would have been a group of its own
         lambda: ChoiceLoss().loss([1, 0, 1, 0], np.zeros(4), qid=[0.0, 0.0, np.nan, np.nan]),
-        r"^qid: expected finite group ids; row 2 has nan",
+        r"^qid: expected a finite group id in every row; row 2 has nan$",
+    ),
+    "qid-nan-object": (
+        lambda: ChoiceLoss().loss(
+            [1, 0, 1, 0], np.zeros(4), qid=np.array([1, 1, np.nan, np.nan], dtype=object)
+        ),
+        r"^qid: expected a finite group id in every row; row 2 has nan$",
+    ),
+    "qid-none": (
+        lambda: ChoiceLoss().loss([1, 0, 1, 0], np.zeros(4), qid=["a", "a", None, None]),
+        r"^qid: expected a finite group id in every row; row 2 has None$",
+    ),
+    "qid-nat": (
+        lambda: ChoiceLoss().loss(
+            [1, 0, 1, 0],
+            np.zeros(4),
+            qid=np.array(["2020-01-01", "2020-01-01", "NaT", "NaT"], "datetime64[D]"),
+        ),
+        r"^qid: expected a finite group id in every row; row 2 has NaT$",
+    ),
+    "qid-mixed-types": (
+        lambda: ChoiceLoss().loss([1, 0, 1, 0], np.zeros(4), qid=np.array([1, 1, "b", "b"], dtype=object)),
+        r"^qid: expected ids of one type \(numbers or strings\); got \['int', 'str'\]$",
     ),
     "qid-length": (
         lambda: ChoiceLoss().loss(Y3, RAW3, qid=[0, 0]),

@@ -136,3 +136,31 @@ def test_every_loss_writes_over_its_margins_as_into_fresh_arrays(case, out, orde
     assert result[0 if out == "gradient_out" else 1] is inplace
     for a, b in zip(result, fresh, strict=True):
         np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("loss", ["softmax", "grouped"])
+def test_the_error_reported_does_not_depend_on_the_thread_count(order, loss):
+    """Kernels report the first error block of 256 rows by block (in a block, NaN before an
+    invalid label); threads used to start their chunks mid-block, so two threads could name
+    another row than one. Chunks now start at multiples of 256 rows."""
+    from boostobj.grouped import GroupedSoftmaxLoss
+
+    n, k = 2**17 + 300, 4  # two threads split the rows near 65,686, inside block 65,536-65,791
+    raw = np.zeros((n, k), order=order)
+    raw[65680, 0] = -1e30  # row 65,680: its label (class 0) is invalid
+    raw[65690, 1] = np.nan  # row 65,690: NaN, in the same block
+    if loss == "softmax":
+        call, y = boostobj.SoftmaxLoss().gradient_hessian, np.zeros(n, np.int64)
+        expected = r"^raw_prediction: row 65690 has a NaN"
+    else:  # the grouped kernels report the first (row, group) with a problem, in row order
+        call, y = GroupedSoftmaxLoss([2, 2]).gradient_hessian, np.zeros((n, 2), np.int64)
+        expected = r"^y_true: row 65680, group 0 has a label that is not one of its valid classes"
+    before = boostobj.get_num_threads()
+    try:
+        for threads in (1, 2):
+            boostobj.set_num_threads(threads)
+            with pytest.raises(ValueError, match=expected):
+                call(y, raw)
+    finally:
+        boostobj.set_num_threads(before)

@@ -417,6 +417,20 @@ def test_nan_or_plus_inf_in_an_ignored_group_is_an_error_as_in_predict_proba(bad
     for call in (loss.loss, loss.gradient_hessian, lambda y, raw: loss.predict_proba(raw)):
         with pytest.raises(ValueError, match=message):
             call(y, raw)
+    valid = np.ones(raw.shape, bool)  # with a mask: on a valid class, -inf too, as for SoftmaxLoss
+    for value in (bad, -np.inf):
+        raw[1, 2] = value
+        for call in (
+            loss.loss,
+            loss.gradient_hessian,
+            lambda y, raw, mask: loss.predict_proba(raw, mask=mask),
+        ):
+            with pytest.raises(ValueError, match=message):
+                call(y, raw, mask=valid)
+    valid[1, 2] = False  # on an invalid class a margin is never read
+    np.testing.assert_array_equal(
+        loss.loss(y, raw, mask=valid), loss.loss(y, np.where(valid, raw, 0.0), mask=valid)
+    )
 
 
 def test_groups_need_two_columns_in_all():

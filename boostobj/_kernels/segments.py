@@ -158,11 +158,16 @@ def _gather_groups(
     for i in range(b0, b1):
         for g in range(n_groups):
             label = y[i, g]
-            if label == ignore:
+            if label == ignore:  # no label, but its margins are checked as everywhere else
                 if from_margin:  # NaN and +inf are errors anywhere, as for SoftmaxLoss
                     for j in range(group_ptr[g], group_ptr[g + 1]):
                         x = np.float64(raw[i, j])
                         if x != x or x == np.inf:
+                            return n_seg, ERR_NONFINITE, i * n_groups + g
+                else:  # with a mask: NaN and +-inf on a valid class
+                    for c in range(indptr[i], indptr[i + 1]):
+                        j = indices[c]
+                        if group_of[j] == g and np.float64(raw[i, j]) - np.float64(raw[i, j]) != 0.0:
                             return n_seg, ERR_NONFINITE, i * n_groups + g
                 continue
             found = False
@@ -381,11 +386,16 @@ def _gather_shifted(
         for g in range(n_groups):
             label = y[i, g]
             where = i * n_groups + g
-            if label == ignore:
+            if label == ignore:  # no label, but its margins are checked as everywhere else
                 if from_margin:  # NaN and +inf are errors anywhere, as for SoftmaxLoss
                     for j in range(group_ptr[g], group_ptr[g + 1]):
                         x = np.float64(raw[i, j])
                         if x != x or x == np.inf:
+                            return n_seg, ERR_NONFINITE, where
+                else:  # with a mask: NaN and +-inf on a valid class
+                    for c in range(indptr[i], indptr[i + 1]):
+                        j = indices[c]
+                        if group_of[j] == g and np.float64(raw[i, j]) - np.float64(raw[i, j]) != 0.0:
                             return n_seg, ERR_NONFINITE, where
                 continue
             found = False
