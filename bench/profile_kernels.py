@@ -37,7 +37,7 @@ import numpy as np
 
 import boostobj
 from boostobj._bench import numpy_gradient
-from boostobj._inputs import dense_pays
+from boostobj._inputs import dense_softmax_kernel
 from boostobj._kernels import multiclass as mk
 from boostobj._kernels.softmax import BLOCK_ROWS, softmax_block
 
@@ -71,14 +71,6 @@ def block_only(raw, indptr, indices):
     return total
 
 
-def training_kernel(raw):
-    """The dense kernel ``SoftmaxLoss`` runs on these margins (outputs in their layout), or
-    None for the gathering one (as ``SoftmaxLoss.gradient_hessian`` chooses)."""
-    if raw.strides[0] < raw.strides[1]:
-        return mk.softmax_grad_hess_dense_cols
-    return mk.softmax_grad_hess_dense if dense_pays(raw) else None
-
-
 def make_case(n, k, v, seed=0):
     rng = np.random.default_rng(seed)
     cols = np.sort(np.argsort(rng.random((n, k)), axis=1)[:, :v], axis=1)
@@ -89,7 +81,7 @@ def make_case(n, k, v, seed=0):
 
 
 def stages(raw, y, mask, backend, threads):
-    """name -> zero-argument callable, for one layout."""
+    """(name -> zero-argument callable, the name of the kernel training runs), for one layout."""
     if backend == "xgboost":
         raw = np.ascontiguousarray(raw, dtype=np.float32)
         obj = boostobj.xgboost_objective()
@@ -107,7 +99,7 @@ def stages(raw, y, mask, backend, threads):
     yi = y.astype(np.int64)
     valid = mask.to_dense()
     raw_valid = np.where(valid, raw, 0).astype(raw.dtype, order=order)
-    dense = training_kernel(raw)
+    dense = dense_softmax_kernel(raw, grad)  # the kernel training runs (None: gathering)
 
     def adapter(n_threads):
         def call():
@@ -136,7 +128,7 @@ def stages(raw, y, mask, backend, threads):
     if threads > 1:
         result[f"adapter {threads} threads"] = adapter(threads)
     result["numpy"] = lambda: numpy_gradient(raw_valid, y, valid, hessian=backend)
-    return result
+    return result, "gathering" if dense is None else dense.__name__
 
 
 def main(argv=None):
@@ -157,7 +149,7 @@ def main(argv=None):
         n = min(1_000_000, args.entries // k)
         raw, y, mask = make_case(n, k, v)
         for backend in ("xgboost", "lightgbm"):
-            calls = stages(raw, y, mask, backend, threads)
+            calls, kernel = stages(raw, y, mask, backend, threads)
             for fn in calls.values():  # compile, warm up, fault the outputs in
                 fn()
             times = {name: [] for name in calls}
@@ -168,8 +160,6 @@ def main(argv=None):
                     calls[name]()
                     times[name].append(time.perf_counter() - start)
             ns = {name: np.array(t) / (n * k) * 1e9 for name, t in times.items()}
-            chosen = training_kernel(np.asfortranarray(raw) if backend == "lightgbm" else raw)
-            kernel = "gathering" if chosen is None else chosen.__name__
             print(f"\n{backend}: n={n:,} K={k} valid={v} (mask from -1e30 margins; kernel {kernel})")
             print(f"{'stage':22s} {'ns/entry':>9s} {'range':>13s}")
             for name, values in ns.items():

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ._kernels import multiclass as _mk
 from ._kernels import softmax as _sm
 from ._threads import run_rows
 from .masks import ClassMask
@@ -288,6 +289,19 @@ def dense_pays(raw: np.ndarray) -> bool:
     return np.count_nonzero(sample > _sm.INVALID_BELOW) >= DENSE_MIN_VALID_SHARE * sample.size
 
 
+def dense_softmax_kernel(raw: np.ndarray, grad: np.ndarray) -> Callable[..., Any] | None:
+    """The dense softmax gradient kernel for margins that carry the mask, or ``None`` when
+    the gathering one (``softmax_grad_hess``) is faster. All give bitwise the same outputs.
+
+    Column-major outputs (LightGBM's layout): ``softmax_grad_hess_dense_cols``, faster than
+    gathering even with 2% of the classes valid; row-major outputs:
+    ``softmax_grad_hess_dense`` when ``dense_pays`` (measured with bench/profile_kernels.py).
+    """
+    if grad.strides[0] < grad.strides[1]:
+        return _mk.softmax_grad_hess_dense_cols
+    return _mk.softmax_grad_hess_dense if dense_pays(raw) else None
+
+
 @dataclass
 class MulticlassBatch:
     """Kernel-ready inputs of a multiclass call.
@@ -339,10 +353,11 @@ class MulticlassBatch:
             row = int(np.flatnonzero(bad)[0])
             raise invalid_label_error("y_true", self.y, row, self.valid_classes(row))
 
-    def dense_pays(self) -> bool:
-        """Whether ``softmax_grad_hess_dense`` beats the gathering kernel on this batch:
-        only for masks read from the margins (the training path), see ``dense_pays``."""
-        return self.mask is None and dense_pays(self.raw)
+    def dense_kernel(self, grad: np.ndarray) -> Callable[..., Any] | None:
+        """The dense gradient kernel for this batch writing into ``grad``, or ``None`` for
+        the gathering one: only masks read from the margins (the training path) go dense,
+        see ``dense_softmax_kernel``."""
+        return dense_softmax_kernel(self.raw, grad) if self.mask is None else None
 
     def run(self, kernel: Callable[..., Any], *args: Any) -> None:
         """Run a row kernel (threaded by policy) and turn its status into an error."""

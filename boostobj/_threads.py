@@ -231,11 +231,13 @@ def run_rows(kernel: Callable[..., Any], n_rows: int, n_cols: int, *args: Any) -
     which is the error one thread reports (kernels report the first error block by block).
     """
     threads = min(_num_threads, max(1, (n_rows * max(n_cols, 1)) // MIN_ENTRIES_PER_THREAD))
+    if threads <= 1:
+        return kernel(*args, 0, n_rows)
     # chunks start at multiples of the kernels' block of rows, so that every block, and
     # with it the first error reported, is the same whatever the number of threads
     bounds = np.unique(np.linspace(0, n_rows, threads + 1).astype(np.int64) // BLOCK_ROWS * BLOCK_ROWS)
     bounds = np.r_[bounds[bounds < n_rows], n_rows]
-    if threads <= 1 or bounds.size <= 2:
+    if bounds.size <= 2:  # one chunk: the rows fit in one block
         return kernel(*args, 0, n_rows)
     pool = _executor(threads)
     futures = [

@@ -234,12 +234,7 @@ class SoftmaxLoss(Loss):
         batch = self._batch(y_true, raw_prediction, sample_weight, mask)
         grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
         scale, floor = self._hessian_scale_floor(batch.n_classes)
-        dense = None
-        if batch.from_margin and grad.strides[0] < grad.strides[1]:  # column-major: LightGBM's layout
-            # faster than gathering even with 2% of the classes valid (bench/profile_kernels.py)
-            dense = _mk.softmax_grad_hess_dense_cols
-        elif batch.dense_pays():
-            dense = _mk.softmax_grad_hess_dense
+        dense = batch.dense_kernel(grad)
         if dense is not None:
             batch.run(dense, batch.raw, batch.y, batch.weight, scale, floor, grad, hess)
             return grad, hess

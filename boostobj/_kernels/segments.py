@@ -143,6 +143,24 @@ def segment_loss(values, targets, ptr, weight, loss_out, lo, hi):
 
 # ---------------------------------------------------------------------- the grouped softmax
 @jit
+def _unlabelled_group_nonfinite(raw, i, g, group_of, group_ptr, indptr, indices, from_margin):
+    """Whether group ``g`` of row ``i``, which has no label, holds a margin that is an error
+    anyway, as for ``SoftmaxLoss``: NaN or +inf anywhere when the mask is read from the
+    margins; NaN or +-inf on a valid class of a CSR mask."""
+    if from_margin:
+        for j in range(group_ptr[g], group_ptr[g + 1]):
+            x = np.float64(raw[i, j])
+            if x != x or x == np.inf:
+                return True
+        return False
+    for c in range(indptr[i], indptr[i + 1]):
+        j = indices[c]
+        if group_of[j] == g and np.float64(raw[i, j]) - np.float64(raw[i, j]) != 0.0:
+            return True
+    return False
+
+
+@jit
 def _gather_groups(
     raw, y, group_of, group_ptr, ignore, indptr, indices, from_margin, b0, b1, cols, vals, tgt, ptr, seg, segg
 ):
@@ -159,16 +177,8 @@ def _gather_groups(
         for g in range(n_groups):
             label = y[i, g]
             if label == ignore:  # no label, but its margins are checked as everywhere else
-                if from_margin:  # NaN and +inf are errors anywhere, as for SoftmaxLoss
-                    for j in range(group_ptr[g], group_ptr[g + 1]):
-                        x = np.float64(raw[i, j])
-                        if x != x or x == np.inf:
-                            return n_seg, ERR_NONFINITE, i * n_groups + g
-                else:  # with a mask: NaN and +-inf on a valid class
-                    for c in range(indptr[i], indptr[i + 1]):
-                        j = indices[c]
-                        if group_of[j] == g and np.float64(raw[i, j]) - np.float64(raw[i, j]) != 0.0:
-                            return n_seg, ERR_NONFINITE, i * n_groups + g
+                if _unlabelled_group_nonfinite(raw, i, g, group_of, group_ptr, indptr, indices, from_margin):
+                    return n_seg, ERR_NONFINITE, i * n_groups + g
                 continue
             found = False
             start = t
@@ -387,16 +397,8 @@ def _gather_shifted(
             label = y[i, g]
             where = i * n_groups + g
             if label == ignore:  # no label, but its margins are checked as everywhere else
-                if from_margin:  # NaN and +inf are errors anywhere, as for SoftmaxLoss
-                    for j in range(group_ptr[g], group_ptr[g + 1]):
-                        x = np.float64(raw[i, j])
-                        if x != x or x == np.inf:
-                            return n_seg, ERR_NONFINITE, where
-                else:  # with a mask: NaN and +-inf on a valid class
-                    for c in range(indptr[i], indptr[i + 1]):
-                        j = indices[c]
-                        if group_of[j] == g and np.float64(raw[i, j]) - np.float64(raw[i, j]) != 0.0:
-                            return n_seg, ERR_NONFINITE, where
+                if _unlabelled_group_nonfinite(raw, i, g, group_of, group_ptr, indptr, indices, from_margin):
+                    return n_seg, ERR_NONFINITE, where
                 continue
             found = False
             bad = False
