@@ -697,8 +697,17 @@ def test_coerce_property(data):
     ref = ClassMask.from_lists(rows, k)
     dense = _ref_dense(_ref_canonical(rows), k)
     # (integer 0/1 data is not a dense mask: tests/test_mask_grammar.py pins its reading)
-    for form in (ref, dense, dense.astype(np.float32), sparse.csr_array(dense, shape=dense.shape), rows):
+    for form in (ref, dense, dense.astype(np.float32), sparse.csr_array(dense, shape=dense.shape)):
         assert ClassMask.coerce(form, k) == ref
+    widths = {len(r) for r in rows}
+    width = widths.pop() if len(widths) == 1 else None
+    zero_one = {v for r in rows for v in r} <= {0, 1}
+    if width is not None and width >= 2 and (width == k or width > 2) and zero_one:
+        # equal-length rows of only 0s and 1s fit the dense reading too: refused, not guessed
+        with pytest.raises(ValueError, match="read two ways"):
+            ClassMask.coerce(rows, k)
+    else:
+        assert ClassMask.coerce(rows, k) == ref
 
 
 @HYP
