@@ -36,6 +36,8 @@ from ._kernels.softmax import BLOCK_ROWS
 
 #: Below this many (row, class) entries per thread, a call runs on one thread.
 MIN_ENTRIES_PER_THREAD = 1 << 17
+#: A threaded call splits its rows into this many chunks per thread (see ``run_rows``).
+CHUNKS_PER_THREAD = 4
 
 #: The largest thread count boostobj accepts: 1024, or the number of logical CPUs where
 #: that is more (a count the hardware has is never refused).
@@ -226,25 +228,42 @@ if hasattr(os, "register_at_fork"):
 def run_rows(kernel: Callable[..., Any], n_rows: int, n_cols: int, *args: Any) -> tuple[int, int]:
     """Run ``kernel(*args, lo, hi)`` over rows ``0 <= i < n_rows``; return its ``(status, row)``.
 
-    With several threads the rows are split into contiguous chunks, each starting at a
-    multiple of ``BLOCK_ROWS``; the reported error, if any, is the one at the smallest row,
-    which is the error one thread reports (kernels report the first error block by block).
+    With several threads the rows are split into ``CHUNKS_PER_THREAD`` contiguous chunks
+    per thread, each starting at a multiple of ``BLOCK_ROWS``, and the threads (the
+    calling one among them) take the next chunk in row order whenever they are free: a
+    thread that starts late (an idle core can take a millisecond to wake on a virtual
+    machine) does less instead of holding up the call. The reported error, if any, is the
+    one at the smallest row, which is the error one thread reports: kernels report the
+    first error block by block, every chunk before a failed one has been taken (chunks
+    are taken in order) and is run to its end, and only chunks after it are skipped.
     """
     threads = min(_num_threads, max(1, (n_rows * max(n_cols, 1)) // MIN_ENTRIES_PER_THREAD))
     if threads <= 1:
         return kernel(*args, 0, n_rows)
     # chunks start at multiples of the kernels' block of rows, so that every block, and
     # with it the first error reported, is the same whatever the number of threads
-    bounds = np.unique(np.linspace(0, n_rows, threads + 1).astype(np.int64) // BLOCK_ROWS * BLOCK_ROWS)
-    bounds = np.r_[bounds[bounds < n_rows], n_rows]
-    if bounds.size <= 2:  # one chunk: the rows fit in one block
+    n_chunks = threads * CHUNKS_PER_THREAD
+    step = -(-n_rows // n_chunks)
+    step = -(-step // BLOCK_ROWS) * BLOCK_ROWS
+    if step >= n_rows:  # one chunk: the rows fit in one block
         return kernel(*args, 0, n_rows)
-    pool = _executor(threads)
-    futures = [
-        pool.submit(kernel, *args, int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=False)
-    ]
-    results = [f.result() for f in futures]
-    failed = [(row, status) for status, row in results if status != 0]
+    chunks = iter([(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)])
+    failed: list[tuple[int, int]] = []  # (row, status); list.append is atomic
+
+    def work() -> None:
+        for lo, hi in chunks:  # next() on a list iterator is atomic: each chunk is taken once
+            if failed:  # taken after a failed chunk was: it comes after it, skip
+                return
+            status, row = kernel(*args, lo, hi)
+            if status != 0:
+                failed.append((row, status))
+                return
+
+    pool = _executor(threads - 1)
+    futures = [pool.submit(work) for _ in range(threads - 1)]
+    work()
+    for future in futures:
+        future.result()
     if not failed:
         return 0, -1
     row, status = min(failed)

@@ -278,13 +278,17 @@ def test_dense_kernel_is_chosen_when_most_classes_are_valid(monkeypatch):
         kernel = getattr(mk, name)
         monkeypatch.setattr(mk, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
     rng = np.random.default_rng(0)
-    for share, order, expected in [
-        (0.5, "C", "softmax_grad_hess_dense"),
-        (0.5, "F", "softmax_grad_hess_dense_cols"),  # column-major outputs: LightGBM's layout
-        (0.05, "C", "softmax_grad_hess"),
-        (0.05, "F", "softmax_grad_hess_dense_cols"),  # in that layout, even with few valid
+    small = mk.SMALL_K
+    for share, order, k, expected in [
+        (0.5, "C", 40, "softmax_grad_hess_dense"),
+        (0.5, "F", 40, "softmax_grad_hess_dense_cols"),  # column-major outputs: LightGBM's layout
+        (0.05, "C", 40, "softmax_grad_hess"),
+        (0.05, "F", 40, "softmax_grad_hess_dense_cols"),  # in that layout, even with few valid
+        (0.5, "F", small, "softmax_grad_hess_dense"),  # up to SMALL_K classes: the row kernel
+        (0.5, "F", small + 1, "softmax_grad_hess_dense_cols"),
+        (0.5, "C", small, "softmax_grad_hess_dense"),
     ]:
-        valid = rng.random((300, 40)) < share
+        valid = rng.random((300, k)) < share
         valid[:, 0] = True
         offset = ClassMask.from_dense(valid).margin_offset()
         raw = np.asarray(rng.normal(size=valid.shape) + offset, order=order)
@@ -451,7 +455,8 @@ def test_thread_count_follows_the_policy_everywhere(restore_threads, monkeypatch
     mask, raw, y = _large_problem()
     calls = []
     real_executor = _threads._executor
-    monkeypatch.setattr(_threads, "_executor", lambda size: calls.append(size) or real_executor(size))
+    # threads of a call: the pool's workers and the calling thread
+    monkeypatch.setattr(_threads, "_executor", lambda size: calls.append(size + 1) or real_executor(size))
     dtrain = boostobj.xgboost_dmatrix(np.zeros((len(y), 1)), y, mask=mask)
     boostobj.set_num_threads(1)
     SoftmaxLoss().gradient_hessian(y, raw, mask=mask)
@@ -463,6 +468,53 @@ def test_thread_count_follows_the_policy_everywhere(restore_threads, monkeypatch
     boostobj.xgboost_metric()(raw + mask.margin_offset(), dtrain)
     SoftmaxLoss().gradient_hessian(y[:100], raw[:100], mask=mask.take(np.arange(100)))  # too small to split
     assert calls == [2, 2, 2]
+
+
+@pytest.mark.parametrize("late", [False, True])
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("failing", [[], [5_000], [40_000, 9_000], [70_000, 130_000]])
+def test_run_rows_takes_chunks_in_order_and_reports_the_first_failure(
+    restore_threads, late, threads, failing
+):
+    """Chunks start at multiples of BLOCK_ROWS and cover the rows once; every chunk before
+    the first failing one is run, whichever thread is late to start; the error reported is
+    the smallest failing row, as on one thread."""
+    import threading
+    import time
+
+    from boostobj import _threads
+    from boostobj._kernels.softmax import BLOCK_ROWS
+
+    n_rows = 131_000
+    runs = []  # (lo, hi, thread)
+    slept = set()
+
+    def kernel(lo, hi):
+        worker = threading.current_thread() is not threading.main_thread()
+        if late and worker and threading.get_ident() not in slept:
+            slept.add(threading.get_ident())
+            time.sleep(0.05)  # a worker slow to start its first chunk
+        runs.append((lo, hi, threading.get_ident()))
+        bad = [row for row in failing if lo <= row < hi]
+        return (7, bad[0]) if bad else (0, -1)
+
+    boostobj.set_num_threads(threads)
+    status, row = _threads.run_rows(kernel, n_rows, _threads.MIN_ENTRIES_PER_THREAD)
+    expected = (7, min(failing)) if failing else (0, -1)
+    assert (status, row) == expected
+    chunks = sorted((lo, hi) for lo, hi, _ in runs)
+    assert len(chunks) == len(set(chunks))
+    assert all(lo % BLOCK_ROWS == 0 for lo, _ in chunks)
+    if failing:  # every chunk up to the failing one ran, contiguous from row 0
+        first = next(i for i, (lo, hi) in enumerate(chunks) if lo <= min(failing) < hi)
+        assert [lo for lo, _ in chunks[: first + 1]] == [0] + [hi for _, hi in chunks[:first]]
+    else:
+        assert chunks[0][0] == 0 and chunks[-1][1] == n_rows
+        assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:], strict=False))
+        assert len(chunks) == threads * _threads.CHUNKS_PER_THREAD
+    if late and not failing:  # the calling thread did not wait for the late worker
+        main = threading.get_ident()
+        assert sum(ident == main for *_, ident in runs) > _threads.CHUNKS_PER_THREAD
 
 
 def test_default_thread_count_follows_omp_num_threads():
