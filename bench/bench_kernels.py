@@ -44,8 +44,9 @@ def make_problem(n, k, v, seed=0):
 
 
 #: First calls timed in a fresh process: the training path (mask read from the margins:
-#: XGBoost's row-major float32 layout, the dense kernel; LightGBM's column-major float64
-#: one, the column-wise dense kernel) and a direct call with a ClassMask (the gathering kernel).
+#: XGBoost's row-major float32 layout and LightGBM's column-major float64 one, both the
+#: row-major dense kernel compiled for K = 3) and a direct call with a ClassMask (the
+#: gathering kernel).
 FIRST_CALLS = {
     "margins": "np.zeros((4, 3), np.float32)",
     "margins column-major": "np.zeros((4, 3), order='F')",

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from boostobj import _inputs
 from boostobj._inputs import check_labels
 from boostobj._kernels.labels import labels_as_int64
 
@@ -65,16 +66,19 @@ def test_one_pass_check_is_the_rule(y, limit):
         assert out.tolist() == [int(v) for v in y.tolist()]
 
 
+@pytest.mark.parametrize("jitted", [True, False])  # the one-pass check from any size, or never
 @settings(max_examples=200, deadline=None)
 @given(y=labels(), n_classes=st.sampled_from([2, 5, 10, None]))
-def test_check_labels_returns_the_labels_or_names_the_first_bad_row(y, n_classes):
+def test_check_labels_returns_the_labels_or_names_the_first_bad_row(jitted, y, n_classes):
     row = reported_row(y, LIMIT if n_classes is None else n_classes)
-    if row < 0:
-        out = check_labels(y, len(y), n_classes)
-        assert out.dtype == np.int64 and out.tolist() == [int(v) for v in y.tolist()]
-    else:
-        with pytest.raises(ValueError, match=rf"^y_true: .*\brow {row}\b"):
-            check_labels(y, len(y), n_classes)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_inputs, "FAST_LABELS_MIN_ROWS", 0 if jitted else 1 << 62)
+        if row < 0:
+            out = check_labels(y, len(y), n_classes)
+            assert out.dtype == np.int64 and out.tolist() == [int(v) for v in y.tolist()]
+        else:
+            with pytest.raises(ValueError, match=rf"^y_true: .*\brow {row}\b"):
+                check_labels(y, len(y), n_classes)
 
 
 @pytest.mark.parametrize(
@@ -86,7 +90,8 @@ def test_check_labels_returns_the_labels_or_names_the_first_bad_row(y, n_classes
         (np.array([0, 1, 5], np.int16), 3, "label 5 in row 2 is out of range"),  # NumPy's path
     ],
 )
-def test_out_of_range_labels_are_named_as_given(y, n_classes, message, recwarn):
+def test_out_of_range_labels_are_named_as_given(y, n_classes, message, recwarn, monkeypatch):
+    monkeypatch.setattr(_inputs, "FAST_LABELS_MIN_ROWS", 0)
     with pytest.raises(ValueError, match=re.escape(message)):
         check_labels(y, len(y), n_classes)
     assert not [w for w in recwarn if "invalid value encountered in cast" in str(w.message)]
@@ -95,9 +100,20 @@ def test_out_of_range_labels_are_named_as_given(y, n_classes, message, recwarn):
 @pytest.mark.parametrize(
     "dtype", [np.float32, np.float64, np.int32, np.int64, np.int8, np.uint16, np.float16, bool]
 )
-def test_every_label_dtype_gives_a_fresh_int64_array(dtype):
+def test_every_label_dtype_gives_a_fresh_int64_array(dtype, monkeypatch):
+    monkeypatch.setattr(_inputs, "FAST_LABELS_MIN_ROWS", 0)
     y = np.array([1, 0, 1, 1], dtype=dtype)
     out = check_labels(y, 4, 2)
     assert out.dtype == np.int64 and out.tolist() == [1, 0, 1, 1]
     out[0] = 0  # the caller's labels are never written through the result
     assert y[0] == 1
+
+
+def test_the_one_pass_check_runs_from_fast_labels_min_rows(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_inputs._labels, "labels_as_int64", lambda *a: calls.append(len(a[0])) or -1)
+    n = _inputs.FAST_LABELS_MIN_ROWS
+    check_labels(np.zeros(n - 1, np.float32), n - 1, 3)
+    check_labels(np.zeros(n, np.float32), n, 3)
+    check_labels(np.zeros(n, np.int8), n, 3)  # not a dtype the kernel takes
+    assert calls == [n]
