@@ -29,9 +29,10 @@ _FLOATS = (np.float32, np.float64)
 #: than 0.25 ms a call, hundreds of calls to win back the compile.
 _FAST_LABELS = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))
 FAST_LABELS_MIN_ROWS = 1 << 18
-#: With ``n_classes=None`` labels only need to be non-negative and below this (so that
-#: float labels convert to int64 exactly).
-_NO_CLASS_LIMIT = 1 << 62
+#: With ``n_classes=None`` the one-pass check takes labels below this (float labels below
+#: it convert to int64 exactly) and leaves larger ones to NumPy, which takes any label
+#: that fits int64.
+_FAST_NO_CLASS_LIMIT = 1 << 62
 #: Share of valid entries from which the dense gradient kernel is used, judged on the first
 #: DENSE_SAMPLE_ROWS rows. Measured with bench/profile_kernels.py: dense is faster at K=24
 #: with 6 valid (0.25) and with all valid, slower at K=100 with 10 (0.1), K=1000 with 20.
@@ -84,7 +85,8 @@ def check_labels(y: Any, n_rows: int, n_classes: int | None, name: str = "y_true
     """Labels as an int64 array of shape (n_rows,), each in ``[0, n_classes)``.
 
     Integer-valued floats (XGBoost and LightGBM store labels as floats) are accepted.
-    ``n_classes=None`` checks only that labels are non-negative integers.
+    ``n_classes=None`` checks only that labels are non-negative integers (below 2**63,
+    to fit int64).
     """
     expected = (
         "non-negative integer class indices"
@@ -100,7 +102,7 @@ def check_labels(y: Any, n_rows: int, n_classes: int | None, name: str = "y_true
         raise ValueError(f"{name}: expected shape ({n_rows},) to match the margins; got {arr.shape}")
     if arr.dtype in _FAST_LABELS and n_rows >= FAST_LABELS_MIN_ROWS:  # native byte order
         out = np.empty(n_rows, dtype=np.int64)
-        limit = _NO_CLASS_LIMIT if n_classes is None else n_classes
+        limit = _FAST_NO_CLASS_LIMIT if n_classes is None else n_classes
         if _labels.labels_as_int64(arr, limit, out) < 0:
             return out
         # a bad label: the checks below name it
@@ -114,11 +116,13 @@ def check_labels(y: Any, n_rows: int, n_classes: int | None, name: str = "y_true
             row = int(np.flatnonzero(bad)[0])
             raise ValueError(f"{name}: expected {expected}; row {row} has {arr[row].item()!r}")
     # the range is checked before the cast, which would wrap labels beyond int64
-    bad = (arr < 0) | (arr >= (_NO_CLASS_LIMIT if n_classes is None else n_classes))
+    bad = (arr < 0) | (arr >= (2**63 if n_classes is None else n_classes))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         value = arr[row].item()  # an integer, or an integer-valued float (checked above)
         text = repr(int(value)) if abs(value) < 1e15 else repr(value)
+        if n_classes is None and not value < 0:
+            expected += " below 2**63 (int64)"
         raise ValueError(f"{name}: label {text} in row {row} is out of range; expected {expected}")
     return arr.astype(np.int64)
 

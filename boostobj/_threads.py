@@ -248,15 +248,19 @@ def run_rows(kernel: Callable[..., Any], n_rows: int, n_cols: int, *args: Any) -
     if step >= n_rows:  # one chunk: the rows fit in one block
         return kernel(*args, 0, n_rows)
     chunks = iter([(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)])
-    failed: list[tuple[int, int]] = []  # (row, status); list.append is atomic
+    failed: list[tuple[int, int]] = []  # (row, status)
+    taking = threading.Lock()  # each chunk taken once, whatever the interpreter's GIL
 
     def work() -> None:
-        for lo, hi in chunks:  # next() on a list iterator is atomic: each chunk is taken once
-            if failed:  # taken after a failed chunk was: it comes after it, skip
-                return
-            status, row = kernel(*args, lo, hi)
+        while True:
+            with taking:
+                chunk = next(chunks, None)
+                if chunk is None or failed:  # none left, or only chunks after a failed one
+                    return
+            status, row = kernel(*args, *chunk)
             if status != 0:
-                failed.append((row, status))
+                with taking:
+                    failed.append((row, status))
                 return
 
     pool = _executor(threads - 1)

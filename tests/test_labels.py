@@ -15,7 +15,8 @@ from boostobj import _inputs
 from boostobj._inputs import check_labels
 from boostobj._kernels.labels import labels_as_int64
 
-LIMIT = 1 << 62  # the bound for n_classes=None
+LIMIT = 1 << 62  # the one-pass check's bound for n_classes=None
+CHECK_LIMIT = 1 << 63  # check_labels' bound for n_classes=None: int64
 
 
 def _not_integer(v):
@@ -70,7 +71,7 @@ def test_one_pass_check_is_the_rule(y, limit):
 @settings(max_examples=200, deadline=None)
 @given(y=labels(), n_classes=st.sampled_from([2, 5, 10, None]))
 def test_check_labels_returns_the_labels_or_names_the_first_bad_row(jitted, y, n_classes):
-    row = reported_row(y, LIMIT if n_classes is None else n_classes)
+    row = reported_row(y, CHECK_LIMIT if n_classes is None else n_classes)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_inputs, "FAST_LABELS_MIN_ROWS", 0 if jitted else 1 << 62)
         if row < 0:
@@ -86,6 +87,11 @@ def test_check_labels_returns_the_labels_or_names_the_first_bad_row(jitted, y, n
     [
         (np.array([0.0, 1.0, 1e300]), 3, "label 1e+300 in row 2 is out of range"),  # was -9223372036854775808
         (np.array([0, 1, 2**63], np.uint64), None, "label 9223372036854775808 in row 2 is out of range"),
+        (
+            np.array([0.0, 2.0**63]),
+            None,
+            "row 1 is out of range; expected non-negative integer class indices below",
+        ),
         (np.array([0.0, np.nan]), 3, "row 1 has nan"),
         (np.array([0, 1, 5], np.int16), 3, "label 5 in row 2 is out of range"),  # NumPy's path
     ],
@@ -95,6 +101,14 @@ def test_out_of_range_labels_are_named_as_given(y, n_classes, message, recwarn, 
     with pytest.raises(ValueError, match=re.escape(message)):
         check_labels(y, len(y), n_classes)
     assert not [w for w in recwarn if "invalid value encountered in cast" in str(w.message)]
+
+
+@pytest.mark.parametrize("jitted", [True, False])
+def test_labels_up_to_the_int64_maximum_are_taken_without_n_classes(jitted, monkeypatch):
+    monkeypatch.setattr(_inputs, "FAST_LABELS_MIN_ROWS", 0 if jitted else 1 << 62)
+    y = np.array([0, 2**62, 2**63 - 1], np.int64)
+    assert check_labels(y, 3, None).tolist() == y.tolist()
+    assert check_labels(y.astype(np.float64)[:2], 2, None).tolist() == [0, 2**62]
 
 
 @pytest.mark.parametrize(

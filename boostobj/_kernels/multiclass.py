@@ -97,8 +97,8 @@ beats the column kernel up to K = 7 (``_inputs.dense_softmax_kernel``)."""
 _FIXED_K = tuple((0,) * k for k in range(SMALL_K + 1))
 SCRATCH_ENTRIES = 2048
 """The row-major dense kernel works through sub-blocks of at most this many entries
-(16 KiB of float64 scratch, inside the level-1 data cache): at K = 24, blocks of 64 rows
-instead of 256."""
+(16 KiB of float64 scratch, inside the level-1 data cache; one row when K is more): at
+K = 24, blocks of 64 rows instead of 256."""
 
 
 def softmax_grad_hess_dense(raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi):
@@ -125,10 +125,10 @@ def _softmax_grad_hess_dense(fixed, raw, y, weight, hess_scale, hess_floor, grad
     """See ``softmax_grad_hess_dense``; ``fixed`` is ``()`` or a tuple of length ``K``.
 
     Each block of ``BLOCK_ROWS`` rows is worked through in sub-blocks of ``rows`` rows (a
-    power of two: scratch of at most ``SCRATCH_ENTRIES``). An error found in a sub-block
-    is reported by ``first_error`` from that sub-block to the end of its block: the
-    sub-blocks before it had none, so that is the block's first error. Scratch indices
-    are unsigned (``np.uint64``), so numba adds no negative-index wraparound to those
+    power of two: scratch of at most ``SCRATCH_ENTRIES``, or one row when ``K`` is more).
+    An error found in a sub-block is reported by ``first_error`` from that sub-block to
+    the end of its block: the sub-blocks before it had none, so that is the block's first
+    error. Scratch indices are unsigned (``np.uint64``), so numba adds no negative-index wraparound to those
     accesses (see ``softmax_grad_hess_dense_cols``).
     """
     k = len(fixed) if len(fixed) > 0 else raw.shape[1]
