@@ -17,7 +17,9 @@ these are timed, interleaved, ``--repeat`` times each (median reported, with the
   calls it (validation, reused outputs, threads);
 * ``numpy``: the vectorised NumPy version (``boostobj._bench.numpy_gradient``).
 
-So ``softmax_block - read margins`` is the gather and ``exp``, ``kernel - softmax_block``
+The last line of each case is the NumPy version's time over the objective callable's on
+the most threads, taken run by run (the two were timed in the same repetition): median and
+range. So ``softmax_block - read margins`` is the gather and ``exp``, ``kernel - softmax_block``
 the normalisation and the writes (when the gathering kernel runs; each case's header
 says which), and ``adapter 1 thread - kernel`` the Python layer.
 
@@ -164,6 +166,9 @@ def main(argv=None):
             print(f"{'stage':22s} {'ns/entry':>9s} {'range':>13s}")
             for name, values in ns.items():
                 print(f"{name:22s} {np.median(values):9.2f} {values.min():6.2f}-{values.max():<6.2f}")
+            fastest = list(calls)[-2]  # the objective callable on the most threads
+            paired = ns["numpy"] / ns[fastest]  # run by run: both timed in the same repetition
+            print(f"numpy / {fastest}: {np.median(paired):.2f} (range {paired.min():.2f}-{paired.max():.2f})")
             report["cases"].append(
                 {
                     "backend": backend,
@@ -173,6 +178,11 @@ def main(argv=None):
                     "kernel": kernel,
                     "ns_per_entry": {name: float(np.median(values)) for name, values in ns.items()},
                     "ns_per_entry_runs": {name: values.tolist() for name, values in ns.items()},
+                    "numpy_over_fastest": {
+                        "stage": fastest,
+                        "median": float(np.median(paired)),
+                        "runs": paired.tolist(),
+                    },
                 }
             )
     if args.json:

@@ -2,18 +2,22 @@
 compiled per K up to ``SMALL_K`` classes, and runs on LightGBM's column-major layout too.
 
 ``softmax_grad_hess_dense`` passes its jitted body a tuple of length K when
-``K <= SMALL_K`` (K is then a compile-time constant and LLVM unrolls the per-row loops)
-and an empty tuple otherwise (K read from the array at run time). Two tables, each
-timing two ways of computing the same outputs on the same margins (carrying the -1e30
-offset, two thirds of the classes valid, float32 outputs, one thread), interleaved, with
-the median ns per (row, class) entry of each and the median of the per-pair ratios
-(second over first) with their range:
+``K <= SMALL_K`` (K is then a compile-time constant and LLVM unrolls the per-row loops,
+and each row's maximum is taken by float compare and select) and an empty tuple
+otherwise (K read from the array at run time, each row's maximum an integer maximum of
+``order_key``, which LLVM vectorises). Three tables, each timing two ways of computing
+the same outputs on the same margins (carrying the -1e30 offset, two thirds of the
+classes valid, float32 outputs, one thread), interleaved, with the median ns per (row,
+class) entry of each and the median of the per-pair ratios (second over first) with
+their range:
 
-* XGBoost's layout (float32 C-order margins and outputs): the row-major kernel with K
-  read at run time against K compiled in;
+* XGBoost's layout (float32 C-order margins and outputs): the row-major kernel as it
+  runs above ``SMALL_K`` (K read at run time, integer maximum) against K compiled in;
 * LightGBM's layout (float64 F-order margins, float32 F-order outputs): the column-wise
   kernel (``softmax_grad_hess_dense_cols``) against the row-major one as it runs (K
-  compiled in up to ``SMALL_K``).
+  compiled in up to ``SMALL_K``);
+* XGBoost's layout, K read at run time: the row maximum by float compare and select
+  against the integer maximum.
 
     python bench/small_k.py
     python bench/small_k.py --classes 3 24 --repeat 5
@@ -46,12 +50,21 @@ def contenders(layout, k):
     if layout == "xgboost":
 
         def compiled_in(*args):
-            return mk._softmax_grad_hess_dense((0,) * k, *args)
+            return mk._softmax_grad_hess_dense((0,) * k, (), *args)
 
         def run_time(*args):
-            return mk._softmax_grad_hess_dense((), *args)
+            return mk._softmax_grad_hess_dense((), (0,), *args)
 
         return (np.float32, "C"), {"K at run time": run_time, "K compiled in": compiled_in}
+    if layout == "row maximum":
+
+        def float_max(*args):
+            return mk._softmax_grad_hess_dense((), (), *args)
+
+        def int_max(*args):
+            return mk._softmax_grad_hess_dense((), (0,), *args)
+
+        return (np.float32, "C"), {"float maximum": float_max, "integer maximum": int_max}
     kernels = {"column kernel": mk.softmax_grad_hess_dense_cols, "row kernel": mk.softmax_grad_hess_dense}
     return (np.float64, "F"), kernels
 
@@ -64,7 +77,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print(" ".join(["$ python bench/small_k.py", *(argv if argv is not None else sys.argv[1:])]))
     print(f"SMALL_K = {mk.SMALL_K}; one thread; ns per entry, median of {args.repeat} interleaved runs")
-    for layout in ("xgboost", "lightgbm"):
+    for layout in ("xgboost", "lightgbm", "row maximum"):
         print()
         for k in args.classes:
             n = args.entries // k
@@ -82,7 +95,7 @@ def main(argv=None):
 
             if k == args.classes[0]:
                 first, second = kernels
-                print(f"{layout}'s layout")
+                print(f"{layout}'s layout" if layout != "row maximum" else "xgboost's layout, K at run time")
                 print(f"{'K':>4s} {first:>14s} {second:>14s} {'ratio':>7s} {'range':>13s}")
             for kernel in kernels.values():  # compile and warm up
                 call(kernel)

@@ -317,8 +317,9 @@ def dense_softmax_kernel(raw: np.ndarray, grad: np.ndarray) -> Callable[..., Any
 
     Column-major outputs (LightGBM's layout): ``softmax_grad_hess_dense_cols``, faster than
     gathering even with 2% of the classes valid, except for at most ``SMALL_K`` classes,
-    where the row-major dense kernel, compiled for the exact K, is faster (0.69x the time
-    at K = 2 to 0.93x at K = 7, ``python bench/small_k.py``); row-major outputs:
+    where the row-major dense kernel, compiled for the exact K, runs (0.69x the time at
+    K = 2 to 0.93x at K = 7 on one machine, 0.94x to 1.23x on another: ``python
+    bench/small_k.py``'s second table); row-major outputs:
     ``softmax_grad_hess_dense`` when ``dense_pays`` (measured with bench/profile_kernels.py).
     """
     if grad.strides[0] < grad.strides[1]:  # column-major

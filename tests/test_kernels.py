@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 import boostobj
 from boostobj import BinaryLogLoss, ClassMask, SoftmaxLoss
 from boostobj._kernels import multiclass as mk
-from boostobj._kernels.fastexp import exp_nonpositive
+from boostobj._kernels.fastexp import KEY_LOWEST, exp_nonpositive, from_order_key, order_key
 
 from . import reference as ref
 from .strategies import masked_problems
@@ -61,6 +63,38 @@ def test_fastexp_edge_values():
     assert got[0] == 1.0 and got[1] == 1.0 and got[2] == 1.0
     assert got[3] == pytest.approx(np.exp(-708.0), rel=1e-15)
     assert (got[4:] == 0.0).all()
+
+
+_ORDER_EDGES = [
+    -np.inf,
+    -1e308,
+    -1.0,
+    -5e-324,
+    -0.0,
+    0.0,
+    5e-324,
+    2.2250738585072014e-308,
+    1.0,
+    1e308,
+    np.inf,
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    a=st.one_of(st.sampled_from(_ORDER_EDGES), st.floats(allow_nan=False)),
+    b=st.one_of(st.sampled_from(_ORDER_EDGES), st.floats(allow_nan=False)),
+)
+def test_order_key_sorts_as_the_floats_and_inverts_exactly(a, b):
+    """Keys order as the floats (-0.0 just below 0.0, the one tie broken) and map back
+    to the same bits; every key lies above KEY_LOWEST, where a maximum starts."""
+    ka, kb = order_key(a), order_key(b)
+    sign_a, sign_b = math.copysign(1.0, a), math.copysign(1.0, b)
+    assert (ka < kb) == (a < b or (a == b and sign_a < sign_b))
+    assert (ka == kb) == (a == b and sign_a == sign_b)
+    assert KEY_LOWEST < min(ka, kb)
+    for x, k in ((a, ka), (b, kb)):
+        assert np.float64(from_order_key(k)).tobytes() == np.float64(x).tobytes()
 
 
 # ----------------------------------------------------------------------------- softmax
@@ -208,6 +242,27 @@ def test_dense_kernels_are_bitwise_the_gathering_kernel(problem, dtype, out_dtyp
         np.testing.assert_array_equal(result[2], gathered[2])
         np.testing.assert_array_equal(result[3], gathered[3])
     assert (gathered[2][~valid] == 0).all() and (gathered[3][~valid] == out_dtype(floor)).all()
+
+
+@pytest.mark.parametrize("pad", [0, 6])  # K = 3 (compiled for its K) and 9
+@pytest.mark.parametrize("order", "CF")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_kernels_bitwise_where_the_row_maximum_is_a_signed_zero(dtype, order, pad):
+    """The row kernel takes the maximum as an integer one (0.0 above -0.0), the gathering
+    kernel by comparison (the first zero kept): the outputs must not tell."""
+    z, n = 0.0, -0.0
+    rows = [[n, z, -3.0], [z, n, -3.0], [n, n, -1e30], [-1e30, n, z], [n, -2.0, z], [-1.0, n, -1e30]]
+    raw = np.hstack([np.array(rows * 100), np.full((600, pad), -1e30)])
+    raw = _layout(raw, dtype, order)  # 600 rows: several blocks
+    y = np.tile(np.array([0, 1, 1, 2, 2, 1], np.int64), 100)
+    weight = np.linspace(0.5, 2.0, len(y))
+    gathered, *dense = _gradient_kernels(raw, y, weight, 2.0, 1e-16, np.float64, order)
+    assert gathered[:2] == (0, -1)
+    for result in dense:
+        assert result[:2] == (0, -1)
+        np.testing.assert_array_equal(result[2], gathered[2])
+        np.testing.assert_array_equal(result[3], gathered[3])
+    assert gathered[2][0, 0] == pytest.approx((1 / (2 + math.exp(-3)) - 1.0) * weight[0])
 
 
 @settings(max_examples=80, deadline=None)

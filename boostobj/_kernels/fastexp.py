@@ -12,6 +12,11 @@ polynomial of degree 13 (truncation error below 5e-18 relative on that interval)
 ``ln2`` is split in two (Cody-Waite) so that ``r`` is exact. Inputs below -708 (where
 ``exp`` leaves the normal range) give 0, so the result never depends on denormals;
 ``-inf`` gives 0. Tested against ``numpy.exp``.
+
+Also here, as they share the bit casts: ``order_key`` and ``from_order_key``, which map a
+float64 to an int64 that sorts as the float does, so that a row's maximum can be an
+integer maximum, which LLVM vectorises (a float maximum by compare and select is a
+chain it must keep in order, since it cannot assume away NaN).
 """
 
 from __future__ import annotations
@@ -94,3 +99,23 @@ def exp_nonpositive(x, count):
         p = p * r + 1.0
         two_k = _bits_float((_float_bits(shifted) << 52) + (1023 << 52))  # exponent field k + 1023
         x[t] = p * two_k if x[t] > _LOWEST else 0.0
+
+
+_MAGNITUDE = 0x7FFF_FFFF_FFFF_FFFF
+KEY_LOWEST = -(2**63)
+"""Below every ``order_key``: the start of a maximum."""
+
+
+@jit
+def order_key(x):
+    """An int64 that orders as the float64 ``x`` does, for any ``x`` but NaN: the IEEE-754
+    bits, with the magnitude bits flipped when negative. ``-0.0`` sorts just below
+    ``0.0``; ``-inf`` and ``inf`` at the ends. ``from_order_key`` inverts it exactly."""
+    bits = _float_bits(x)
+    return bits ^ ((bits >> 63) & _MAGNITUDE)
+
+
+@jit
+def from_order_key(key):
+    """The float64 whose ``order_key`` is ``key``."""
+    return _bits_float(key ^ ((key >> 63) & _MAGNITUDE))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .fastexp import exp_nonpositive
+from .fastexp import KEY_LOWEST, exp_nonpositive, from_order_key, order_key
 from .softmax import (
     BLOCK_ROWS,
     ERR_EMPTY_ROW,
@@ -90,9 +90,10 @@ SMALL_K = 7
 """Up to this many classes the row-major dense kernel is compiled for the exact ``K``
 (each ``K`` its own machine code), so that LLVM unrolls the per-row loops.
 ``python bench/small_k.py`` (one thread; time with K compiled in over time with K read
-at run time, median of interleaved pairs): 0.55 at K = 2, 0.61 at K = 3, 0.83 at
-K = 7, but 1.35 at K = 8 and 1.38 at K = 16. On LightGBM's column-major layout too it
-beats the column kernel up to K = 7 (``_inputs.dense_softmax_kernel``)."""
+at run time, median of interleaved pairs): 0.53 at K = 2, 0.56 at K = 3, 0.67 at
+K = 7, but 1.04 at K = 8 and 1.36 at K = 16 (one machine; another measured 0.55, 0.61,
+0.83, 1.35 and 1.38). It also runs on LightGBM's column-major layout up to K = 7
+(``_inputs.dense_softmax_kernel``)."""
 
 _FIXED_K = tuple((0,) * k for k in range(SMALL_K + 1))
 SCRATCH_ENTRIES = 2048
@@ -116,20 +117,33 @@ def softmax_grad_hess_dense(raw, y, weight, hess_scale, hess_floor, grad_out, he
     a tuple of length ``K`` when ``K <= SMALL_K``: its length is a compile-time constant.
     """
     k = raw.shape[1]
-    fixed = _FIXED_K[k] if k <= SMALL_K else ()
-    return _softmax_grad_hess_dense(fixed, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi)
+    fixed, int_max = (_FIXED_K[k], ()) if k <= SMALL_K else ((), (0,))
+    return _softmax_grad_hess_dense(
+        fixed, int_max, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi
+    )
 
 
 @jit
-def _softmax_grad_hess_dense(fixed, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi):
-    """See ``softmax_grad_hess_dense``; ``fixed`` is ``()`` or a tuple of length ``K``.
+def _softmax_grad_hess_dense(
+    fixed, int_max, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi
+):
+    """See ``softmax_grad_hess_dense``; ``fixed`` is ``()`` or a tuple of length ``K``;
+    ``int_max`` is ``(0,)`` to take each row's maximum as an integer maximum of
+    ``order_key``, ``()`` to take it by float compare and select (a tuple, so that the
+    choice too is a compile-time constant).
 
     Each block of ``BLOCK_ROWS`` rows is worked through in sub-blocks of ``rows`` rows (a
     power of two: scratch of at most ``SCRATCH_ENTRIES``, or one row when ``K`` is more).
     An error found in a sub-block is reported by ``first_error`` from that sub-block to
     the end of its block: the sub-blocks before it had none, so that is the block's first
-    error. Scratch indices are unsigned (``np.uint64``), so numba adds no negative-index wraparound to those
-    accesses (see ``softmax_grad_hess_dense_cols``).
+    error. Scratch indices are unsigned (``np.uint64``), so numba adds no negative-index
+    wraparound to those accesses (see ``softmax_grad_hess_dense_cols``).
+
+    The integer maximum is vectorised by LLVM (the float one is a chain it must keep in
+    order, as it cannot assume away NaN); ``softmax_grad_hess_dense`` takes it above
+    ``SMALL_K``, where it is the faster (``python bench/small_k.py``). Where a row's largest
+    margin is a zero of both signs the two may differ in the zero's sign, which no output
+    sees (``exp(±0) = 1``).
     """
     k = len(fixed) if len(fixed) > 0 else raw.shape[1]
     rows = BLOCK_ROWS
@@ -144,13 +158,19 @@ def _softmax_grad_hess_dense(fixed, raw, y, weight, hess_scale, hess_floor, grad
             nb = b1 - b0
             bad = False  # NaN or +inf anywhere, a row without a valid class, an invalid label
             for r in range(nb):
-                mx = -np.inf
+                mx, key = -np.inf, KEY_LOWEST
                 for j in range(k):
                     x = np.float64(raw[b0 + r, j])
                     bad |= (x != x) | (x == np.inf)
                     v = x if x > INVALID_BELOW else -np.inf
                     ex[np.uint64(r * k + j)] = v
-                    mx = v if v > mx else mx
+                    if len(int_max) > 0:  # a compile-time constant: one branch is compiled
+                        kv = order_key(v)
+                        key = kv if kv > key else key
+                    else:
+                        mx = v if v > mx else mx
+                if len(int_max) > 0:
+                    mx = from_order_key(key)  # NaN has no key, but then ``bad`` is set
                 rowmax[r] = mx
                 # checked here, before any write: the outputs may be the margins themselves
                 bad |= (mx == -np.inf) | (not ex[np.uint64(r * k + y[b0 + r])] > INVALID_BELOW)
