@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import boostobj
 from boostobj import BinaryLogLoss, ClassMask, SoftmaxLoss
 from boostobj._kernels import multiclass as mk
-from boostobj._kernels.fastexp import KEY_LOWEST, exp_nonpositive, from_order_key, order_key
+from boostobj._kernels.fastexp import KEY_NEG_INF, exp_nonpositive, from_order_key, order_key
 
 from . import reference as ref
 from .strategies import masked_problems
@@ -87,12 +87,12 @@ _ORDER_EDGES = [
 )
 def test_order_key_sorts_as_the_floats_and_inverts_exactly(a, b):
     """Keys order as the floats (-0.0 just below 0.0, the one tie broken) and map back
-    to the same bits; every key lies above KEY_LOWEST, where a maximum starts."""
+    to the same bits; no key lies below KEY_NEG_INF, where a maximum starts."""
     ka, kb = order_key(a), order_key(b)
     sign_a, sign_b = math.copysign(1.0, a), math.copysign(1.0, b)
     assert (ka < kb) == (a < b or (a == b and sign_a < sign_b))
     assert (ka == kb) == (a == b and sign_a == sign_b)
-    assert KEY_LOWEST < min(ka, kb)
+    assert KEY_NEG_INF <= min(ka, kb)
     for x, k in ((a, ka), (b, kb)):
         assert np.float64(from_order_key(k)).tobytes() == np.float64(x).tobytes()
 
@@ -242,6 +242,13 @@ def test_dense_kernels_are_bitwise_the_gathering_kernel(problem, dtype, out_dtyp
         np.testing.assert_array_equal(result[2], gathered[2])
         np.testing.assert_array_equal(result[3], gathered[3])
     assert (gathered[2][~valid] == 0).all() and (gathered[3][~valid] == out_dtype(floor)).all()
+
+
+def test_key_of_minus_infinity_starts_the_maximum():
+    """A maximum over no entries is -inf, as the float maximum started at -inf gives
+    (the kernels reach no such row: K >= 1, and the wrapper takes the integer maximum only
+    above SMALL_K)."""
+    assert order_key(-np.inf) == KEY_NEG_INF and from_order_key(KEY_NEG_INF) == -np.inf
 
 
 @pytest.mark.parametrize("pad", [0, 6])  # K = 3 (compiled for its K) and 9

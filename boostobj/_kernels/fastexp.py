@@ -28,7 +28,7 @@ from numba import types
 from numba.core import config as numba_config
 from numba.extending import intrinsic
 
-from ._jit import jit
+from ._jit import jit, jit_inline
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln2 with its low bits zeroed: k * _LN2_HI is exact
@@ -102,11 +102,13 @@ def exp_nonpositive(x, count):
 
 
 _MAGNITUDE = 0x7FFF_FFFF_FFFF_FFFF
-KEY_LOWEST = -(2**63)
-"""Below every ``order_key``: the start of a maximum."""
+KEY_NEG_INF = -0x7FF0_0000_0000_0001
+"""``order_key(-inf)``, the lowest key of a number: the start of a maximum, so that a
+maximum over no entries is ``-inf``, as a float maximum started at ``-inf`` is (the keys
+below it are those of NaNs with the sign bit set)."""
 
 
-@jit
+@jit_inline
 def order_key(x):
     """An int64 that orders as the float64 ``x`` does, for any ``x`` but NaN: the IEEE-754
     bits, with the magnitude bits flipped when negative. ``-0.0`` sorts just below
@@ -115,7 +117,7 @@ def order_key(x):
     return bits ^ ((bits >> 63) & _MAGNITUDE)
 
 
-@jit
+@jit_inline
 def from_order_key(key):
     """The float64 whose ``order_key`` is ``key``."""
     return _bits_float(key ^ ((key >> 63) & _MAGNITUDE))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .fastexp import KEY_LOWEST, exp_nonpositive, from_order_key, order_key
+from .fastexp import KEY_NEG_INF, exp_nonpositive, from_order_key, order_key
 from .softmax import (
     BLOCK_ROWS,
     ERR_EMPTY_ROW,
@@ -91,9 +91,9 @@ SMALL_K = 7
 (each ``K`` its own machine code), so that LLVM unrolls the per-row loops.
 ``python bench/small_k.py`` (one thread; time with K compiled in over time with K read
 at run time, median of interleaved pairs): 0.53 at K = 2, 0.56 at K = 3, 0.67 at
-K = 7, but 1.04 at K = 8 and 1.36 at K = 16 (one machine; another measured 0.55, 0.61,
-0.83, 1.35 and 1.38). It also runs on LightGBM's column-major layout up to K = 7
-(``_inputs.dense_softmax_kernel``)."""
+K = 7, but 1.04 at K = 8 and 1.36 at K = 16 (K at run time with the integer maximum;
+on another machine, with the float maximum: 0.55, 0.61, 0.83, 1.35 and 1.38). It also
+runs on LightGBM's column-major layout up to K = 7 (``_inputs.dense_softmax_kernel``)."""
 
 _FIXED_K = tuple((0,) * k for k in range(SMALL_K + 1))
 SCRATCH_ENTRIES = 2048
@@ -158,7 +158,7 @@ def _softmax_grad_hess_dense(
             nb = b1 - b0
             bad = False  # NaN or +inf anywhere, a row without a valid class, an invalid label
             for r in range(nb):
-                mx, key = -np.inf, KEY_LOWEST
+                mx, key = -np.inf, KEY_NEG_INF
                 for j in range(k):
                     x = np.float64(raw[b0 + r, j])
                     bad |= (x != x) | (x == np.inf)
