@@ -255,8 +255,9 @@ def test_key_of_minus_infinity_starts_the_maximum():
 @pytest.mark.parametrize("order", "CF")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dense_kernels_bitwise_where_the_row_maximum_is_a_signed_zero(dtype, order, pad):
-    """The row kernel takes the maximum as an integer one (0.0 above -0.0), the gathering
-    kernel by comparison (the first zero kept): the outputs must not tell."""
+    """Above SMALL_K (here K = 9) the row kernel takes the maximum as an integer one (0.0
+    above -0.0), the gathering kernel by comparison (the first zero kept): the outputs must
+    not tell. K = 3 runs the row kernel's float maximum."""
     z, n = 0.0, -0.0
     rows = [[n, z, -3.0], [z, n, -3.0], [n, n, -1e30], [-1e30, n, z], [n, -2.0, z], [-1.0, n, -1e30]]
     raw = np.hstack([np.array(rows * 100), np.full((600, pad), -1e30)])
