@@ -170,7 +170,7 @@ def _softmax_grad_hess_dense(
                     else:
                         mx = v if v > mx else mx
                 if len(int_max) > 0:
-                    mx = from_order_key(key)  # NaN has no key, but then ``bad`` is set
+                    mx = from_order_key(key)  # a NaN margin was taken as -inf (and set ``bad``)
                 rowmax[r] = mx
                 # checked here, before any write: the outputs may be the margins themselves
                 bad |= (mx == -np.inf) | (not ex[np.uint64(r * k + y[b0 + r])] > INVALID_BELOW)
