@@ -45,6 +45,14 @@ def margins(n, k, seed=0):
     return np.where(valid, rng.normal(size=(n, k)), -1e30), y.astype(np.int64)
 
 
+TABLES = {
+    "xgboost": "xgboost's layout",
+    "lightgbm": "lightgbm's layout",
+    "row maximum": "xgboost's layout, K at run time",
+}
+"""The tables, in order: the name ``contenders`` takes, and the title printed."""
+
+
 def contenders(layout, k):
     """(margin dtype and order, {name: kernel(raw, y, weight, scale, floor, grad, hess, lo, hi)})."""
     if layout == "xgboost":
@@ -77,7 +85,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print(" ".join(["$ python bench/small_k.py", *(argv if argv is not None else sys.argv[1:])]))
     print(f"SMALL_K = {mk.SMALL_K}; one thread; ns per entry, median of {args.repeat} interleaved runs")
-    for layout in ("xgboost", "lightgbm", "row maximum"):
+    for layout, title in TABLES.items():
         print()
         for k in args.classes:
             n = args.entries // k
@@ -95,7 +103,7 @@ def main(argv=None):
 
             if k == args.classes[0]:
                 first, second = kernels
-                print(f"{layout}'s layout" if layout != "row maximum" else "xgboost's layout, K at run time")
+                print(title)
                 print(f"{'K':>4s} {first:>14s} {second:>14s} {'ratio':>7s} {'range':>13s}")
             for kernel in kernels.values():  # compile and warm up
                 call(kernel)

@@ -46,6 +46,6 @@ def jit_uncached(func: F) -> F:
 def jit_inline(func: F) -> F:
     """As :func:`jit`, but compiled into each kernel that calls it (numba's
     ``inline="always"``), for small helpers: a separate jitted function is compiled and
-    cached on its own on a first call (``order_key`` and ``from_order_key`` so added about
-    0.2-0.3 s to a first call at K = 24), an inlined one only as part of its caller."""
+    cached on its own on a first call, which adds to that call's time; an inlined one is
+    compiled only as part of its caller."""
     return numba.njit(inline="always", **_OPTIONS)(func)
