@@ -14,7 +14,7 @@ these are timed, interleaved, ``--repeat`` times each (median reported, with the
   one; for column-major outputs the column-wise dense one), on preallocated outputs,
   one thread;
 * ``adapter 1 thread`` / ``adapter N threads``: the objective callable as the backend
-  calls it (validation, reused outputs, threads);
+  calls it (float32 labels, validation, reused outputs, threads);
 * ``numpy``: the vectorised NumPy version (``boostobj._bench.numpy_gradient``).
 
 The last line of each case is the NumPy version's time over the objective callable's on
@@ -25,6 +25,7 @@ says which), and ``adapter 1 thread - kernel`` the Python layer.
 
     python bench/profile_kernels.py                       # n*K = 24M entries per case
     python bench/profile_kernels.py --entries 2000000 --repeat 3
+    python bench/profile_kernels.py --cases 3:2,24:6 --backends xgboost
 """
 
 from __future__ import annotations
@@ -103,12 +104,14 @@ def stages(raw, y, mask, backend, threads):
     raw_valid = np.where(valid, raw, 0).astype(raw.dtype, order=order)
     dense = dense_softmax_kernel(raw, grad)  # the kernel training runs (None: gathering)
 
+    labels = y.astype(np.float32)  # as both backends hand labels to an objective
+
     def adapter(n_threads):
         def call():
             before = boostobj.get_num_threads()
             boostobj.set_num_threads(n_threads)
             try:
-                obj(y, raw)
+                obj(labels, raw)
             finally:
                 boostobj.set_num_threads(before)
 
@@ -133,11 +136,38 @@ def stages(raw, y, mask, backend, threads):
     return result, "gathering" if dense is None else dense.__name__
 
 
+def _cases(text):
+    """``"24:6,3:2"`` -> ``((24, 6), (3, 2))``."""
+    try:
+        pairs = tuple(tuple(int(part) for part in item.split(":")) for item in text.split(","))
+    except ValueError:
+        pairs = ()
+    if not pairs or any(len(p) != 2 or not 2 <= p[0] or not 1 <= p[1] <= p[0] for p in pairs):
+        raise argparse.ArgumentTypeError(
+            f"expected classes:valid pairs (2 <= classes, 1 <= valid <= classes), e.g. 24:6,3:2; got {text!r}"
+        )
+    return pairs
+
+
+def _backends(text):
+    names = tuple(text.split(","))
+    if not names or not set(names) <= {"xgboost", "lightgbm"}:
+        raise argparse.ArgumentTypeError(f"expected xgboost, lightgbm or xgboost,lightgbm; got {text!r}")
+    return names
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=24_000_000, help="n * K per case")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument(
+        "--cases",
+        type=_cases,
+        default=CASES,
+        help="classes:valid pairs, comma-separated (default: all five cases)",
+    )
+    parser.add_argument("--backends", type=_backends, default=("xgboost", "lightgbm"), help="comma-separated")
     args = parser.parse_args(argv)
     threads = boostobj.get_num_threads()
     report = {
@@ -147,10 +177,10 @@ def main(argv=None):
         "versions": {"numpy": np.__version__, "numba": numba.__version__},
         "cases": [],
     }
-    for k, v in CASES:
+    for k, v in args.cases:
         n = min(1_000_000, args.entries // k)
         raw, y, mask = make_case(n, k, v)
-        for backend in ("xgboost", "lightgbm"):
+        for backend in args.backends:
             calls, kernel = stages(raw, y, mask, backend, threads)
             for fn in calls.values():  # compile, warm up, fault the outputs in
                 fn()

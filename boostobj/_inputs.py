@@ -38,6 +38,7 @@ _FAST_NO_CLASS_LIMIT = 1 << 62
 #: with 6 valid (0.25) and with all valid, slower at K=100 with 10 (0.1), K=1000 with 20.
 DENSE_MIN_VALID_SHARE = 0.2
 DENSE_SAMPLE_ROWS = 256
+_unit_weights = np.ones(0)
 #: Effective weights must stay below the outputs' largest float over this: the gradient
 #: and Hessian of a loss are at most a few times the weight.
 WEIGHT_HEADROOM = 16.0
@@ -103,7 +104,7 @@ def check_labels(y: Any, n_rows: int, n_classes: int | None, name: str = "y_true
     if arr.dtype in _FAST_LABELS and n_rows >= FAST_LABELS_MIN_ROWS:  # native byte order
         out = np.empty(n_rows, dtype=np.int64)
         limit = _FAST_NO_CLASS_LIMIT if n_classes is None else n_classes
-        if _labels.labels_as_int64(arr, limit, out) < 0:
+        if run_rows(_labels_chunk, n_rows, 1, arr, limit, out)[0] == _sm.OK:
             return out
         # a bad label: the checks below name it
     if arr.dtype == bool:
@@ -125,6 +126,38 @@ def check_labels(y: Any, n_rows: int, n_classes: int | None, name: str = "y_true
             expected += " below 2**63 (int64)"
         raise ValueError(f"{name}: label {text} in row {row} is out of range; expected {expected}")
     return arr.astype(np.int64)
+
+
+def _labels_chunk(arr: np.ndarray, limit: int, out: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+    """``labels_as_int64`` on rows ``lo <= i < hi``, as a ``run_rows`` kernel: the labels
+    of a large call are checked on the kernels' threads (about 1.2 ms per million float32
+    labels on one thread, every boosting round)."""
+    row = _labels.labels_as_int64(arr[lo:hi], limit, out[lo:hi])
+    return (_sm.OK, -1) if row < 0 else (_sm.ERR_LABEL_INVALID, lo + row)
+
+
+def unit_weights(n_rows: int) -> np.ndarray:
+    """Float64 ones of shape (n_rows,), shared: the weights of a call without sample or
+    class weights. Never write into them.
+
+    One array of the largest ``n_rows`` asked for so far is kept and sliced, so that
+    unweighted calls (every boosting round) neither allocate nor fault in 8 bytes per
+    row each time (0.75 ms per million rows here), and ``outputs`` skips their overflow
+    check. Not flagged read-only: numba compiles read-only arrays as a type of their own,
+    so every kernel would be compiled twice, for weighted and unweighted calls;
+    ``tests/test_inputs.py`` checks that they are still all ones after every kind of call.
+    """
+    global _unit_weights
+    ones = _unit_weights
+    if ones.shape[0] < n_rows:
+        ones = np.ones(n_rows)
+        _unit_weights = ones
+    return ones[:n_rows]
+
+
+def is_unit_weights(weight: np.ndarray) -> bool:
+    """Whether ``weight`` was made by ``unit_weights`` (all ones, nothing to check)."""
+    return weight.base is not None and weight.base is _unit_weights
 
 
 def check_labels_valid(y: np.ndarray, mask: ClassMask, name: str = "y_true") -> None:
@@ -428,7 +461,7 @@ def multiclass_batch(
         sw = np.ones(n) if sw is None else sw.copy()
         sw[ignored] = 0.0
         y[ignored] = _first_valid(raw, cmask, np.flatnonzero(ignored))
-    weight = np.ones(n) if sw is None else sw
+    weight = unit_weights(n) if sw is None else sw
     if class_weight is not None and y is not None:
         weight = apply_class_weight(weight, class_weight, y, sw, k)
     return MulticlassBatch(raw, y, weight, cmask)
@@ -479,7 +512,7 @@ def outputs(
     hess = new_like(raw) if hessian_out is None else check_out(hessian_out, raw.shape, "hessian_out")
     if np.shares_memory(grad, hess):
         raise ValueError("gradient_out, hessian_out: must be distinct arrays; they share memory")
-    if weight is not None and weight.size:
+    if weight is not None and weight.size and not is_unit_weights(weight):
         dtype = np.float32 if np.float32 in (grad.dtype, hess.dtype) else np.float64
         limit = float(np.finfo(dtype).max) / WEIGHT_HEADROOM
         if weight.max() > limit:

@@ -170,6 +170,17 @@ def test_bench_scripts_run_small(tmp_path):
             "1",
         ],  # fmt: skip
         ["profile_kernels.py", "--entries", "72000", "--repeat", "1"],
+        [
+            "profile_kernels.py",
+            "--entries",
+            "9000",
+            "--repeat",
+            "1",
+            "--cases",
+            "3:2",
+            "--backends",
+            "lightgbm",
+        ],
         ["small_k.py", "--classes", "3", "8", "--entries", "24000", "--repeat", "1"],
         ["column_writes.py", "--rows", "3000", "--repeat", "1"],
         ["bench_family.py", "--margins", "48000", "--repeat", "1"],

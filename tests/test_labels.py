@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import boostobj
 from boostobj import _inputs
 from boostobj._inputs import check_labels
 from boostobj._kernels.labels import labels_as_int64
@@ -130,4 +131,25 @@ def test_the_one_pass_check_runs_from_fast_labels_min_rows(monkeypatch):
     check_labels(np.zeros(n - 1, np.float32), n - 1, 3)
     check_labels(np.zeros(n, np.float32), n, 3)
     check_labels(np.zeros(n, np.int8), n, 3)  # not a dtype the kernel takes
-    assert calls == [n]
+    assert sum(calls) == n  # in one chunk per thread share (see the test below)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("bad_rows", [[], [0], [131071], [131072, 400000], [524287], [5, 524287]])
+def test_labels_checked_in_chunks_name_the_first_bad_row(bad_rows, threads):
+    n = 1 << 19  # chunks of the kernels' threads (run_rows)
+    rng = np.random.default_rng(len(bad_rows))
+    y = rng.integers(0, 5, n).astype(np.float32)
+    for i, row in enumerate(bad_rows):
+        y[row] = [7.0, 2.5][i % 2]
+    before = boostobj.get_num_threads()
+    boostobj.set_num_threads(threads)
+    try:
+        if not bad_rows:
+            out = check_labels(y, n, 5)
+            assert out.dtype == np.int64 and np.array_equal(out, y.astype(np.int64))
+            return
+        with pytest.raises(ValueError, match=rf"row {reported_row(y[: max(bad_rows) + 1], 5)} "):
+            check_labels(y, n, 5)
+    finally:
+        boostobj.set_num_threads(before)
