@@ -5,7 +5,7 @@ compiled per K up to ``SMALL_K`` classes, and runs on LightGBM's column-major la
 ``K <= SMALL_K`` (K is then a compile-time constant and LLVM unrolls the per-row loops,
 and each row's maximum is taken by float compare and select) and an empty tuple
 otherwise (K read from the array at run time, each row's maximum an integer maximum of
-``order_key``, which LLVM vectorises). Three tables, each timing two ways of computing
+``order_key``, which LLVM vectorises). Four tables, each timing two ways of computing
 the same outputs on the same margins (carrying the -1e30 offset, two thirds of the
 classes valid, float32 outputs, one thread), interleaved, with the median ns per (row,
 class) entry of each and the median of the per-pair ratios (second over first) with
@@ -17,7 +17,10 @@ their range:
   kernel (``softmax_grad_hess_dense_cols``) against the row-major one as it runs (K
   compiled in up to ``SMALL_K``);
 * XGBoost's layout, K read at run time: the row maximum by float compare and select
-  against the integer maximum.
+  against the integer maximum;
+* XGBoost's layout, as ``softmax_grad_hess_dense`` runs (K compiled in up to
+  ``SMALL_K``, else the integer maximum): the 2-D arrays indexed row by row against
+  flat views of them, through which each sub-block's margins are read in one loop.
 
     python bench/small_k.py
     python bench/small_k.py --classes 3 24 --repeat 5
@@ -49,6 +52,7 @@ TABLES = {
     "xgboost": "xgboost's layout",
     "lightgbm": "lightgbm's layout",
     "row maximum": "xgboost's layout, K at run time",
+    "flat views": "xgboost's layout, as softmax_grad_hess_dense runs",
 }
 """The tables, in order: the name ``contenders`` takes, and the title printed."""
 
@@ -58,19 +62,29 @@ def contenders(layout, k):
     if layout == "xgboost":
 
         def compiled_in(*args):
-            return mk._softmax_grad_hess_dense((0,) * k, (), *args)
+            return mk.dense_with((0,) * k, (), *args)
 
         def run_time(*args):
-            return mk._softmax_grad_hess_dense((), (0,), *args)
+            return mk.dense_with((), (0,), *args)
 
         return (np.float32, "C"), {"K at run time": run_time, "K compiled in": compiled_in}
+    if layout == "flat views":
+        fixed, int_max = ((0,) * k, ()) if k <= mk.SMALL_K else ((), (0,))
+
+        def indexed(*args):
+            return mk.dense_with(fixed, int_max, *args, flat=())
+
+        def flat(*args):
+            return mk.dense_with(fixed, int_max, *args)
+
+        return (np.float32, "C"), {"2-D indexing": indexed, "flat views": flat}
     if layout == "row maximum":
 
         def float_max(*args):
-            return mk._softmax_grad_hess_dense((), (), *args)
+            return mk.dense_with((), (), *args)
 
         def int_max(*args):
-            return mk._softmax_grad_hess_dense((), (0,), *args)
+            return mk.dense_with((), (0,), *args)
 
         return (np.float32, "C"), {"float maximum": float_max, "integer maximum": int_max}
     kernels = {"column kernel": mk.softmax_grad_hess_dense_cols, "row kernel": mk.softmax_grad_hess_dense}

@@ -201,22 +201,31 @@ def test_margin_mode_equals_csr_mode_on_offset_margins():
         np.testing.assert_array_equal(x, z)
 
 
-DENSE_KERNELS = ("softmax_grad_hess_dense", "softmax_grad_hess_dense_cols")
+def _dense_2d(raw, *args):
+    """The row-major dense kernel as ``softmax_grad_hess_dense`` runs it, but indexing the
+    2-D arrays where it would take flat views (C-order margins and outputs)."""
+    k = raw.shape[1]
+    fixed, int_max = (mk._FIXED_K[k], ()) if k <= mk.SMALL_K else ((), (0,))
+    return mk.dense_with(fixed, int_max, raw, *args, flat=())
 
 
-def _gradient_kernels(raw, y, weight, scale, floor, out_dtype, order, lo=0, hi=None):
+DENSE_KERNELS = (mk.softmax_grad_hess_dense, _dense_2d, mk.softmax_grad_hess_dense_cols)
+
+
+def _gradient_kernels(raw, y, weight, scale, floor, out_dtype, order, lo=0, hi=None, out_order=None):
     """(status, row, grad, hess) of the gathering kernel, then of each dense kernel, on
-    rows ``lo <= i < hi`` of the same margins (outputs NaN elsewhere)."""
+    rows ``lo <= i < hi`` of the same margins (outputs NaN elsewhere), outputs in
+    ``out_order`` (default: ``order``)."""
     hi = len(y) if hi is None else hi
     results = []
-    for name in ("softmax_grad_hess", *DENSE_KERNELS):
-        grad = np.full(raw.shape, np.nan, out_dtype, order=order)
-        hess = np.full(raw.shape, np.nan, out_dtype, order=order)
-        if name == "softmax_grad_hess":
+    for kernel in (None, *DENSE_KERNELS):
+        grad = np.full(raw.shape, np.nan, out_dtype, order=out_order or order)
+        hess = np.full(raw.shape, np.nan, out_dtype, order=out_order or order)
+        if kernel is None:
             csr = np.zeros(1, np.int64)  # unused: the mask is read from the margins
             status = mk.softmax_grad_hess(raw, y, weight, csr, csr, True, scale, floor, grad, hess, lo, hi)
         else:
-            status = getattr(mk, name)(raw, y, weight, scale, floor, grad, hess, lo, hi)
+            status = kernel(raw, y, weight, scale, floor, grad, hess, lo, hi)
         results.append((*status, grad, hess))
     return results
 
@@ -227,15 +236,20 @@ def _gradient_kernels(raw, y, weight, scale, floor, out_dtype, order, lo=0, hi=N
     dtype=st.sampled_from([np.float32, np.float64]),
     out_dtype=st.sampled_from([np.float32, np.float64]),
     order=st.sampled_from("CF"),
+    out_order=st.sampled_from("CF"),
     floor=st.sampled_from([0.0, 1e-16, 0.5]),
     invalid=st.sampled_from([-1e30, -np.inf]),
 )
-def test_dense_kernels_are_bitwise_the_gathering_kernel(problem, dtype, out_dtype, order, floor, invalid):
+def test_dense_kernels_are_bitwise_the_gathering_kernel(
+    problem, dtype, out_dtype, order, out_order, floor, invalid
+):
     """Margins up to +-800 (exp underflows inside a row), blocks of 256 rows and more, both
-    offsets, both layouts (each dense kernel runs on either)."""
+    offsets, both layouts and mixed ones (each dense kernel runs on any; the row-major one
+    takes flat views when all three arrays are C-order, and is also run without)."""
     valid, raw, y, weight = problem
     raw = _layout(np.where(valid, raw, invalid), dtype, order)
-    gathered, *dense = _gradient_kernels(raw, y.astype(np.int64), weight, 2.0, floor, out_dtype, order)
+    y = y.astype(np.int64)
+    gathered, *dense = _gradient_kernels(raw, y, weight, 2.0, floor, out_dtype, order, out_order=out_order)
     assert gathered[:2] == (0, -1)
     for result in dense:
         assert result[:2] == (0, -1)
@@ -337,7 +351,7 @@ def test_dense_kernels_report_errors_block_by_block(order, lo, label_row, nan_ro
 
 def test_dense_kernel_is_chosen_when_most_classes_are_valid(monkeypatch):
     calls = []
-    for name in ("softmax_grad_hess", *DENSE_KERNELS):
+    for name in ("softmax_grad_hess", "softmax_grad_hess_dense", "softmax_grad_hess_dense_cols"):
         kernel = getattr(mk, name)
         monkeypatch.setattr(mk, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
     rng = np.random.default_rng(0)

@@ -90,10 +90,11 @@ SMALL_K = 7
 """Up to this many classes the row-major dense kernel is compiled for the exact ``K``
 (each ``K`` its own machine code), so that LLVM unrolls the per-row loops.
 ``python bench/small_k.py`` (one thread; time with K compiled in over time with K read
-at run time, median of interleaved pairs): 0.53 at K = 2, 0.56 at K = 3, 0.67 at
-K = 7, but 1.04 at K = 8 and 1.36 at K = 16 (K at run time with the integer maximum;
-on another machine, with the float maximum: 0.55, 0.61, 0.83, 1.35 and 1.38). It also
-runs on LightGBM's column-major layout up to K = 7 (``_inputs.dense_softmax_kernel``)."""
+at run time, median of interleaved pairs; ``bench/results/small_k.txt``): 0.53 at
+K = 2 and 3, 0.69 at K = 7, 0.96 at K = 8 (range 0.76-1.11), but 1.07 at K = 10 and
+1.22 at K = 16 (flat views, K at run time with the integer maximum; earlier runs, before
+the flat views: 1.04 and 1.35 at K = 8). It also runs on LightGBM's column-major layout
+up to K = 7 (``_inputs.dense_softmax_kernel``)."""
 
 _FIXED_K = tuple((0,) * k for k in range(SMALL_K + 1))
 SCRATCH_ENTRIES = 2048
@@ -118,19 +119,71 @@ def softmax_grad_hess_dense(raw, y, weight, hess_scale, hess_floor, grad_out, he
     """
     k = raw.shape[1]
     fixed, int_max = (_FIXED_K[k], ()) if k <= SMALL_K else ((), (0,))
+    return dense_with(fixed, int_max, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi)
+
+
+def dense_with(
+    fixed, int_max, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi, *, flat=None
+):
+    """``_softmax_grad_hess_dense`` with the given ``fixed`` and ``int_max``, and flat
+    (1-D) views of the margins and outputs when all three are C-contiguous (XGBoost's
+    layout), so that it reads and writes each sub-block as one run of entries; otherwise
+    empty placeholders of their dtypes, and it indexes the 2-D arrays. ``flat=()``
+    forces the 2-D indexing (for ``bench/small_k.py``)."""
+    if flat is None:
+        c_order = raw.flags.c_contiguous and grad_out.flags.c_contiguous and hess_out.flags.c_contiguous
+        flat = (0,) if c_order else ()
+    cut = None if flat else 0  # [:0] of any array reshapes to an empty 1-D view
     return _softmax_grad_hess_dense(
-        fixed, int_max, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi
+        fixed,
+        int_max,
+        flat,
+        raw,
+        y,
+        weight,
+        hess_scale,
+        hess_floor,
+        grad_out,
+        hess_out,
+        raw[:cut].reshape(-1),
+        grad_out[:cut].reshape(-1),
+        hess_out[:cut].reshape(-1),
+        lo,
+        hi,
     )
 
 
 @jit
 def _softmax_grad_hess_dense(
-    fixed, int_max, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi
+    fixed,
+    int_max,
+    flat,
+    raw,
+    y,
+    weight,
+    hess_scale,
+    hess_floor,
+    grad_out,
+    hess_out,
+    raw_flat,
+    grad_flat,
+    hess_flat,
+    lo,
+    hi,
 ):
-    """See ``softmax_grad_hess_dense``; ``fixed`` is ``()`` or a tuple of length ``K``;
-    ``int_max`` is ``(0,)`` to take each row's maximum as an integer maximum of
-    ``order_key``, ``()`` to take it by float compare and select (a tuple, so that the
-    choice too is a compile-time constant).
+    """See ``softmax_grad_hess_dense`` and ``dense_with``; ``fixed`` is ``()`` or a tuple of
+    length ``K``; ``int_max`` is ``(0,)`` to take each row's maximum as an integer maximum
+    of ``order_key``, ``()`` to take it by float compare and select; ``flat`` is ``(0,)``
+    to read the margins from ``raw_flat`` and write the outputs into ``grad_flat`` and
+    ``hess_flat`` (flat C-order views of ``raw``, ``grad_out`` and ``hess_out``), ``()`` to
+    index the 2-D arrays (tuples, so that each choice is a compile-time constant).
+
+    Flat, a sub-block's margins are read in one loop over its ``rows * K`` entries, which
+    LLVM vectorises whatever K, and each row's maximum is then taken from the scratch;
+    the outputs are written through unsigned flat indices. ``python bench/small_k.py``'s
+    fourth table (``bench/results/small_k.txt`` and ``small_k_more_classes.txt``):
+    0.87-0.92x the time of the 2-D indexing from K = 2 to 10, 0.95-0.98x from 12 to 24,
+    1.01x at 32 and 64.
 
     Each block of ``BLOCK_ROWS`` rows is worked through in sub-blocks of ``rows`` rows (a
     power of two: scratch of at most ``SCRATCH_ENTRIES``, or one row when ``K`` is more).
@@ -141,7 +194,10 @@ def _softmax_grad_hess_dense(
 
     The integer maximum is vectorised by LLVM (the float one is a chain it must keep in
     order, as it cannot assume away NaN); ``softmax_grad_hess_dense`` takes it above
-    ``SMALL_K``, where it is the faster (``python bench/small_k.py``). Where a row's largest
+    ``SMALL_K``: with the 2-D indexing it was 0.91x the float maximum's time at K = 24;
+    with the flat views, which take the maximum from the scratch, the two are within noise
+    from K = 8 to 24, and it is 0.96x at K = 32 and 0.89x at 64 (``python
+    bench/small_k.py``'s third table, both files). Where a row's largest
     margin is a zero of both signs the two may differ in the zero's sign, which no output
     sees (``exp(±0) = 1``).
     """
@@ -157,14 +213,23 @@ def _softmax_grad_hess_dense(
             b1 = b0 + rows if b0 + rows < c1 else c1
             nb = b1 - b0
             bad = False  # NaN or +inf anywhere, a row without a valid class, an invalid label
+            base = np.uint64(b0 * k)  # the sub-block's first entry in the flat views
+            if len(flat) > 0:  # a compile-time constant: one branch is compiled
+                for t in range(nb * k):
+                    x = np.float64(raw_flat[base + np.uint64(t)])
+                    bad |= (x != x) | (x == np.inf)
+                    ex[np.uint64(t)] = x if x > INVALID_BELOW else -np.inf
             for r in range(nb):
                 mx, key = -np.inf, KEY_NEG_INF
                 for j in range(k):
-                    x = np.float64(raw[b0 + r, j])
-                    bad |= (x != x) | (x == np.inf)
-                    v = x if x > INVALID_BELOW else -np.inf
-                    ex[np.uint64(r * k + j)] = v
-                    if len(int_max) > 0:  # a compile-time constant: one branch is compiled
+                    if len(flat) > 0:
+                        v = ex[np.uint64(r * k + j)]
+                    else:
+                        x = np.float64(raw[b0 + r, j])
+                        bad |= (x != x) | (x == np.inf)
+                        v = x if x > INVALID_BELOW else -np.inf
+                        ex[np.uint64(r * k + j)] = v
+                    if len(int_max) > 0:
                         kv = order_key(v)
                         key = kv if kv > key else key
                     else:
@@ -189,13 +254,23 @@ def _softmax_grad_hess_dense(
             for r in range(nb):
                 w = weight[b0 + r]
                 scale = inv[r]  # locals: numba cannot tell inv or weight from the outputs
+                at = base + np.uint64(r * k)  # the row's first entry in the flat views
                 for j in range(k):
                     p = ex[np.uint64(r * k + j)] * scale
-                    grad_out[b0 + r, j] = p * w
                     h = hess_scale * p * (1.0 - p) * w
-                    hess_out[b0 + r, j] = h if h > hess_floor else hess_floor
+                    h = h if h > hess_floor else hess_floor
+                    if len(flat) > 0:
+                        grad_flat[at + np.uint64(j)] = p * w
+                        hess_flat[at + np.uint64(j)] = h
+                    else:
+                        grad_out[b0 + r, j] = p * w
+                        hess_out[b0 + r, j] = h
                 label = y[b0 + r]  # in the row's loop: its cache line is still at hand
-                grad_out[b0 + r, label] = (ex[np.uint64(r * k + label)] * scale - 1.0) * w
+                g = (ex[np.uint64(r * k + label)] * scale - 1.0) * w
+                if len(flat) > 0:
+                    grad_flat[at + np.uint64(label)] = g
+                else:
+                    grad_out[b0 + r, label] = g
     return OK, -1
 
 
