@@ -39,6 +39,9 @@ _FAST_NO_CLASS_LIMIT = 1 << 62
 DENSE_MIN_VALID_SHARE = 0.2
 DENSE_SAMPLE_ROWS = 256
 _unit_weights = np.ones(0)
+#: ``unit_weights`` shares its ones up to this many rows (32 MiB kept for the process's
+#: life at most); larger calls get new ones, as before the sharing.
+UNIT_WEIGHTS_MAX_ROWS = 1 << 22
 #: Effective weights must stay below the outputs' largest float over this: the gradient
 #: and Hessian of a loss are at most a few times the weight.
 WEIGHT_HEADROOM = 16.0
@@ -140,14 +143,17 @@ def unit_weights(n_rows: int) -> np.ndarray:
     """Float64 ones of shape (n_rows,), shared: the weights of a call without sample or
     class weights. Never write into them.
 
-    One array of the largest ``n_rows`` asked for so far is kept and sliced, so that
-    unweighted calls (every boosting round) neither allocate nor fault in 8 bytes per
-    row each time (0.75 ms per million rows here), and ``outputs`` skips their overflow
-    check. Not flagged read-only: numba compiles read-only arrays as a type of their own,
-    so every kernel would be compiled twice, for weighted and unweighted calls;
-    ``tests/test_inputs.py`` checks that they are still all ones after every kind of call.
+    One array of the largest ``n_rows`` asked for so far (up to ``UNIT_WEIGHTS_MAX_ROWS``)
+    is kept and sliced, so that unweighted calls (every boosting round) neither allocate
+    nor fault in 8 bytes per row each time (0.75 ms per million rows here), and
+    ``outputs`` skips their overflow check. Not flagged read-only: numba compiles
+    read-only arrays as a type of their own, so every kernel would be compiled twice, for
+    weighted and unweighted calls; ``tests/test_inputs.py`` checks that they are still all
+    ones after every kind of call.
     """
     global _unit_weights
+    if n_rows > UNIT_WEIGHTS_MAX_ROWS:
+        return np.ones(n_rows)
     ones = _unit_weights
     if ones.shape[0] < n_rows:
         ones = np.ones(n_rows)

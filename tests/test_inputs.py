@@ -73,3 +73,12 @@ def test_the_weight_overflow_check_still_runs_for_weights_given(case):
         boostobj.SoftmaxLoss().gradient_hessian(
             y, raw.astype(np.float32), mask=boostobj.ClassMask.from_dense(mask), sample_weight=w
         )
+
+
+def test_unit_weights_above_the_limit_are_new_and_not_kept(monkeypatch):
+    monkeypatch.setattr(_inputs, "UNIT_WEIGHTS_MAX_ROWS", 100)
+    monkeypatch.setattr(_inputs, "_unit_weights", np.ones(0))
+    kept = _inputs.unit_weights(100)
+    big = _inputs.unit_weights(101)
+    assert _inputs.is_unit_weights(kept) and not _inputs.is_unit_weights(big)
+    assert np.all(big == 1.0) and big.shape == (101,) and len(_inputs._unit_weights) == 100
