@@ -93,7 +93,7 @@ SMALL_K = 7
 at run time, median of interleaved pairs; ``bench/results/small_k.txt``): 0.53 at
 K = 2 and 3, 0.69 at K = 7, 0.96 at K = 8 (range 0.76-1.11), but 1.07 at K = 10 and
 1.22 at K = 16 (flat views, K at run time with the integer maximum; earlier runs, before
-the flat views: 1.04 and 1.35 at K = 8). It also runs on LightGBM's column-major layout
+the flat views, on two machines: 1.04 and 1.35 at K = 8). It also runs on LightGBM's column-major layout
 up to K = 7 (``_inputs.dense_softmax_kernel``)."""
 
 _FIXED_K = tuple((0,) * k for k in range(SMALL_K + 1))
