@@ -72,7 +72,7 @@ def contenders(layout, k):
         fixed, int_max = ((0,) * k, ()) if k <= mk.SMALL_K else ((), (0,))
 
         def indexed(*args):
-            return mk.dense_with(fixed, int_max, *args, flat=())
+            return mk.dense_with(fixed, int_max, *args, flat=False)
 
         def flat(*args):
             return mk.dense_with(fixed, int_max, *args)

@@ -206,7 +206,7 @@ def _dense_2d(raw, *args):
     2-D arrays where it would take flat views (C-order margins and outputs)."""
     k = raw.shape[1]
     fixed, int_max = (mk._FIXED_K[k], ()) if k <= mk.SMALL_K else ((), (0,))
-    return mk.dense_with(fixed, int_max, raw, *args, flat=())
+    return mk.dense_with(fixed, int_max, raw, *args, flat=False)
 
 
 DENSE_KERNELS = (mk.softmax_grad_hess_dense, _dense_2d, mk.softmax_grad_hess_dense_cols)

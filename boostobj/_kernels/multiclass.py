@@ -93,8 +93,8 @@ SMALL_K = 7
 at run time, median of interleaved pairs; ``bench/results/small_k.txt``): 0.53 at
 K = 2 and 3, 0.69 at K = 7, 0.96 at K = 8 (range 0.76-1.11), but 1.07 at K = 10 and
 1.22 at K = 16 (flat views, K at run time with the integer maximum; earlier runs, before
-the flat views, on two machines: 1.04 and 1.35 at K = 8). It also runs on LightGBM's column-major layout
-up to K = 7 (``_inputs.dense_softmax_kernel``)."""
+the flat views, on two machines: 1.04 and 1.35 at K = 8). It also runs on LightGBM's
+column-major layout up to K = 7 (``_inputs.dense_softmax_kernel``)."""
 
 _FIXED_K = tuple((0,) * k for k in range(SMALL_K + 1))
 SCRATCH_ENTRIES = 2048
@@ -128,55 +128,26 @@ def dense_with(
     """``_softmax_grad_hess_dense`` with the given ``fixed`` and ``int_max``, and flat
     (1-D) views of the margins and outputs when all three are C-contiguous (XGBoost's
     layout), so that it reads and writes each sub-block as one run of entries; otherwise
-    empty placeholders of their dtypes, and it indexes the 2-D arrays. ``flat=()``
-    forces the 2-D indexing (for ``bench/small_k.py``)."""
+    it indexes the 2-D arrays. ``flat=False`` forces the 2-D indexing (for
+    ``bench/small_k.py``)."""
     if flat is None:
-        c_order = raw.flags.c_contiguous and grad_out.flags.c_contiguous and hess_out.flags.c_contiguous
-        flat = (0,) if c_order else ()
-    cut = None if flat else 0  # [:0] of any array reshapes to an empty 1-D view
-    return _softmax_grad_hess_dense(
-        fixed,
-        int_max,
-        flat,
-        raw,
-        y,
-        weight,
-        hess_scale,
-        hess_floor,
-        grad_out,
-        hess_out,
-        raw[:cut].reshape(-1),
-        grad_out[:cut].reshape(-1),
-        hess_out[:cut].reshape(-1),
-        lo,
-        hi,
-    )
+        flat = raw.flags.c_contiguous and grad_out.flags.c_contiguous and hess_out.flags.c_contiguous
+    views = (raw.reshape(-1), grad_out.reshape(-1), hess_out.reshape(-1)) if flat else ()
+    args = (raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi)
+    return _softmax_grad_hess_dense(fixed, int_max, views, *args)
 
 
 @jit
 def _softmax_grad_hess_dense(
-    fixed,
-    int_max,
-    flat,
-    raw,
-    y,
-    weight,
-    hess_scale,
-    hess_floor,
-    grad_out,
-    hess_out,
-    raw_flat,
-    grad_flat,
-    hess_flat,
-    lo,
-    hi,
+    fixed, int_max, flat, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi
 ):
     """See ``softmax_grad_hess_dense`` and ``dense_with``; ``fixed`` is ``()`` or a tuple of
     length ``K``; ``int_max`` is ``(0,)`` to take each row's maximum as an integer maximum
-    of ``order_key``, ``()`` to take it by float compare and select; ``flat`` is ``(0,)``
-    to read the margins from ``raw_flat`` and write the outputs into ``grad_flat`` and
-    ``hess_flat`` (flat C-order views of ``raw``, ``grad_out`` and ``hess_out``), ``()`` to
-    index the 2-D arrays (tuples, so that each choice is a compile-time constant).
+    of ``order_key``, ``()`` to take it by float compare and select; ``flat`` is
+    ``(raw_flat, grad_flat, hess_flat)``, flat C-order views of ``raw``, ``grad_out`` and
+    ``hess_out`` to read and write instead of them, or ``()`` to index the 2-D arrays
+    (tuples, so that each choice is a compile-time constant: numba settles ``len`` of a
+    tuple argument before typing and prunes the other branch).
 
     Flat, a sub-block's margins are read in one loop over its ``rows * K`` entries, which
     LLVM vectorises whatever K, and each row's maximum is then taken from the scratch;
@@ -216,7 +187,7 @@ def _softmax_grad_hess_dense(
             base = np.uint64(b0 * k)  # the sub-block's first entry in the flat views
             if len(flat) > 0:  # a compile-time constant: one branch is compiled
                 for t in range(nb * k):
-                    x = np.float64(raw_flat[base + np.uint64(t)])
+                    x = np.float64(flat[0][base + np.uint64(t)])
                     bad |= (x != x) | (x == np.inf)
                     ex[np.uint64(t)] = x if x > INVALID_BELOW else -np.inf
             for r in range(nb):
@@ -260,15 +231,15 @@ def _softmax_grad_hess_dense(
                     h = hess_scale * p * (1.0 - p) * w
                     h = h if h > hess_floor else hess_floor
                     if len(flat) > 0:
-                        grad_flat[at + np.uint64(j)] = p * w
-                        hess_flat[at + np.uint64(j)] = h
+                        flat[1][at + np.uint64(j)] = p * w
+                        flat[2][at + np.uint64(j)] = h
                     else:
                         grad_out[b0 + r, j] = p * w
                         hess_out[b0 + r, j] = h
                 label = y[b0 + r]  # in the row's loop: its cache line is still at hand
                 g = (ex[np.uint64(r * k + label)] * scale - 1.0) * w
                 if len(flat) > 0:
-                    grad_flat[at + np.uint64(label)] = g
+                    flat[1][at + np.uint64(label)] = g
                 else:
                     grad_out[b0 + r, label] = g
     return OK, -1
