@@ -88,7 +88,7 @@ def test_no_writable_numba_cache_still_imports_and_runs():
         import numpy as np
         import boostobj
         from boostobj._kernels import multiclass
-        assert multiclass.softmax_grad_hess._cache.__class__.__name__ == "NullCache"
+        assert multiclass._softmax_grad_hess._cache.__class__.__name__ == "NullCache"
         print(boostobj.SoftmaxLoss().predict_proba(np.zeros((1, 2))))
         """,
         env={"NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator"},
@@ -114,7 +114,7 @@ def test_read_only_install_as_unprivileged_user():
         import numpy as np
         import boostobj
         from boostobj._kernels import multiclass
-        print(type(multiclass.softmax_grad_hess._cache).__name__)
+        print(type(multiclass._softmax_grad_hess._cache).__name__)
         print(boostobj.SoftmaxLoss().predict_proba(np.zeros((1, 2))))
         """,
         env={"HOME": "/nonexistent", "NUMBA_CACHE_DIR": ""},

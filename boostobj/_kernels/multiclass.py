@@ -26,12 +26,12 @@ from .softmax import (
     ERR_NONFINITE,
     INVALID_BELOW,
     OK,
+    block_scratch,
     log_prob,
     softmax_block,
 )
 
 
-@jit
 def softmax_grad_hess(
     raw, y, weight, indptr, indices, from_margin, hess_scale, hess_floor, grad_out, hess_out, lo, hi
 ):
@@ -45,10 +45,22 @@ def softmax_grad_hess(
     on valid classes; invalid classes get ``grad = 0`` and ``hess = hess_floor``.
     ``hess_scale`` is 1 for the exact diagonal, 2 for XGBoost's and K/(K-1) for
     LightGBM's convention.
+
+    A Python function that allocates the block scratch (``softmax.block_scratch``) and
+    runs the jitted kernel: ``np.empty`` inside a kernel is compiled with it, about 0.1 s
+    of a first call.
     """
-    size = BLOCK_ROWS * raw.shape[1]
-    cols, expv = np.empty(size, np.int64), np.empty(size)
-    start, rowmax = np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
+    scratch = block_scratch(raw.shape[1])
+    args = (raw, y, weight, indptr, indices, from_margin, hess_scale, hess_floor, grad_out, hess_out, lo, hi)
+    return _softmax_grad_hess(scratch, *args)
+
+
+@jit
+def _softmax_grad_hess(
+    scratch, raw, y, weight, indptr, indices, from_margin, hess_scale, hess_floor, grad_out, hess_out, lo, hi
+):
+    """See ``softmax_grad_hess``; ``scratch`` is ``softmax.block_scratch(K)``."""
+    cols, expv, start, rowmax = scratch
     for b0 in range(lo, hi, BLOCK_ROWS):
         b1 = b0 + BLOCK_ROWS if b0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
         status, row = softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, start, rowmax)
@@ -101,6 +113,9 @@ SCRATCH_ENTRIES = 2048
 """The row-major dense kernel works through sub-blocks of at most this many entries
 (16 KiB of float64 scratch, inside the level-1 data cache; one row when K is more): at
 K = 24, blocks of 64 rows instead of 256."""
+_SEARCH = -1
+"""The dense kernels' status for "an error from this row to the end of its block": their
+Python wrappers then find which (``_find_error``)."""
 
 
 def softmax_grad_hess_dense(raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi):
@@ -133,13 +148,33 @@ def dense_with(
     if flat is None:
         flat = raw.flags.c_contiguous and grad_out.flags.c_contiguous and hess_out.flags.c_contiguous
     views = (raw.reshape(-1), grad_out.reshape(-1), hess_out.reshape(-1)) if flat else ()
+    k = raw.shape[1]
+    rows = BLOCK_ROWS
+    while rows > 1 and rows * k > SCRATCH_ENTRIES:
+        rows //= 2
+    scratch = (np.empty(rows * k), np.empty(rows), np.empty(rows))
     args = (raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi)
-    return _softmax_grad_hess_dense(fixed, int_max, views, *args)
+    status, row = _softmax_grad_hess_dense(fixed, int_max, views, scratch, *args)
+    return _find_error(raw, y, row, lo, hi, BLOCK_ROWS) if status == _SEARCH else (status, row)
+
+
+def _find_error(raw, y, row, lo, hi, block):
+    """``(status, row)`` of the first error from ``row`` to the end of its block of
+    ``block`` rows (blocks counted from ``lo``, the last one ending at ``hi``), as the
+    gathering kernel reports it: ``first_error`` on each ``BLOCK_ROWS`` rows in turn.
+    Called from Python when a dense kernel returns ``_SEARCH`` (``first_error`` inside a
+    kernel would be compiled with it, on every first call)."""
+    end = min(lo + ((row - lo) // block + 1) * block, hi)
+    for start in range(row, end, BLOCK_ROWS):
+        status, at = first_error(raw, y, start, min(start + BLOCK_ROWS, end))
+        if status != OK:
+            return status, at
+    return OK, -1
 
 
 @jit
 def _softmax_grad_hess_dense(
-    fixed, int_max, flat, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi
+    fixed, int_max, flat, scratch, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi
 ):
     """See ``softmax_grad_hess_dense`` and ``dense_with``; ``fixed`` is ``()`` or a tuple of
     length ``K``; ``int_max`` is ``(0,)`` to take each row's maximum as an integer maximum
@@ -173,11 +208,8 @@ def _softmax_grad_hess_dense(
     sees (``exp(±0) = 1``).
     """
     k = len(fixed) if len(fixed) > 0 else raw.shape[1]
-    rows = BLOCK_ROWS
-    while rows > 1 and rows * k > SCRATCH_ENTRIES:
-        rows //= 2
-    ex = np.empty(rows * k)  # sub-block row r, class j at r * k + j: margin - row max, then exp
-    rowmax, inv = np.empty(rows), np.empty(rows)
+    ex, rowmax, inv = scratch  # ex: sub-block row r, class j at r * k + j: margin - row max, then exp
+    rows = rowmax.shape[0]
     for c0 in range(lo, hi, BLOCK_ROWS):
         c1 = c0 + BLOCK_ROWS if c0 + BLOCK_ROWS < hi else hi  # not min(): one compile less
         for b0 in range(c0, c1, rows):
@@ -210,8 +242,8 @@ def _softmax_grad_hess_dense(
                 rowmax[r] = mx
                 # checked here, before any write: the outputs may be the margins themselves
                 bad |= (mx == -np.inf) | (not ex[np.uint64(r * k + y[b0 + r])] > INVALID_BELOW)
-            if bad:
-                return first_error(raw, y, b0, c1)
+            if bad:  # the caller finds the first error from b0 to the end of the block
+                return _SEARCH, b0
             for r in range(nb):
                 mx = rowmax[r]
                 for j in range(k):
@@ -266,7 +298,6 @@ def first_error(raw, y, lo, hi):
     return OK, -1
 
 
-@jit
 def softmax_grad_hess_dense_cols(raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi):
     """``softmax_grad_hess_dense`` walking each block class by class: for column-major
     outputs (LightGBM's layout), bitwise the same outputs and errors.
@@ -279,12 +310,28 @@ def softmax_grad_hess_dense_cols(raw, y, weight, hess_scale, hess_floor, grad_ou
     (``bench/column_writes.py``, K = 24): 2.9 ns per entry row by row, 1.06 class by class
     in blocks of 256 rows, 0.92 in blocks of 1,024, 1.43 with a signed index. Each row's
     sum still adds its classes in order, so the arithmetic is that of the other kernels.
+
+    A Python function, as ``dense_with``: it allocates the scratch and looks for the
+    first error when the jitted kernel reports one in a block.
     """
     k = raw.shape[1]
     per_block = 128 // k if k < 128 else 1  # scratch of at most 256 KiB per block (L2)
     rows = BLOCK_ROWS * (per_block if per_block < 4 else 4)
-    ex = np.empty((k, rows))  # class j, block row r at ex[j, r]: margin - row max, then exp
-    rowmax, inv, w = np.empty(rows), np.empty(rows), np.empty(rows)
+    # ex: class j, block row r at ex[j, r]: margin - row max, then exp
+    scratch = (np.empty((k, rows)), np.empty(rows), np.empty(rows), np.empty(rows))
+    args = (raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi)
+    status, row = _softmax_grad_hess_dense_cols(scratch, *args)
+    return _find_error(raw, y, row, lo, hi, rows) if status == _SEARCH else (status, row)
+
+
+@jit
+def _softmax_grad_hess_dense_cols(
+    scratch, raw, y, weight, hess_scale, hess_floor, grad_out, hess_out, lo, hi
+):
+    """See ``softmax_grad_hess_dense_cols``; ``scratch`` is ``(ex, rowmax, inv, w)``."""
+    k = raw.shape[1]
+    ex, rowmax, inv, w = scratch
+    rows = rowmax.shape[0]
     for b0 in range(lo, hi, rows):
         b1 = b0 + rows if b0 + rows < hi else hi  # not min(): one compile less
         nb = b1 - b0
@@ -301,11 +348,8 @@ def softmax_grad_hess_dense_cols(raw, y, weight, hess_scale, hess_floor, grad_ou
                 rowmax[r] = v if v > m else m
         for r in range(nb):  # checked before any write: the outputs may be the margins themselves
             bad |= (rowmax[r] == -np.inf) | (not ex[y[b0 + r], r] > INVALID_BELOW)
-        if bad:  # the first error as the other kernels see it, block of BLOCK_ROWS by block
-            for s0 in range(b0, b1, BLOCK_ROWS):
-                status, row = first_error(raw, y, s0, s0 + BLOCK_ROWS if s0 + BLOCK_ROWS < b1 else b1)
-                if status != OK:
-                    return status, row
+        if bad:  # the caller finds the first error as the other kernels see it
+            return _SEARCH, b0
         for j in range(k):
             for r in range(nb):
                 ex[j, r] -= rowmax[r]

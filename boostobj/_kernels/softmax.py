@@ -43,6 +43,14 @@ ERR_EMPTY_ROW = 2  # no valid class in the row (only possible when reading margi
 ERR_LABEL_INVALID = 3  # the row's label is not one of its valid classes
 
 
+def block_scratch(k):
+    """The scratch arrays of ``softmax_block`` for ``k`` classes: ``(cols, expv, start,
+    rowmax)``, allocated by the caller's Python wrapper (``np.empty`` inside a kernel is
+    compiled with it)."""
+    size = BLOCK_ROWS * k
+    return np.empty(size, np.int64), np.empty(size), np.empty(BLOCK_ROWS + 1, np.int64), np.empty(BLOCK_ROWS)
+
+
 @jit
 def softmax_block(raw, b0, b1, indptr, indices, from_margin, cols, expv, start, rowmax):
     """Gather and exponentiate the valid entries of rows ``b0 <= i < b1``.
