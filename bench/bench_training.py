@@ -4,7 +4,13 @@ Contenders: the built-in objective, XGBoost's ``multi:softprob`` / LightGBM's
 ``multiclass`` on the same data with the mask as a ``-1e30`` margin offset (pure C++, and
 the same model as boostobj's conditional objective: their probabilities are compared,
 ``max |dp|``); boostobj's objective callable with its default threading (all cores); the
-same on one kernel thread (the measurement behind the threading policy); and, with
+same on one kernel thread (the measurement behind the threading policy); "replayed
+gradients", an objective callable that computes nothing and returns the gradients and
+Hessians boostobj's objective gave in an earlier, untimed training, round by round: the
+same trees (``max |dp|`` against boostobj's model is reported as ``dp_vs_boostobj``), so
+its time is the floor any Python objective pays for the backend's custom-objective
+interface (margins handed to Python, gradients copied back), and boostobj's time above
+it is the objective's own cost; and, with
 ``--losses``, ``FocalLoss(gamma=2)`` and ``LabelSmoothingLoss(0.1)`` (other models: their
 ratio is their cost in time against the built-in softmax on the same data).
 Contenders run interleaved (A, B, C, ..., then in reverse order) so that machine noise and
@@ -34,6 +40,29 @@ LOSSES = {
 }
 
 
+RECORDED: dict[str, list] = {}
+"""Per backend, each round's (gradient, hessian) from boostobj's objective: ``record_gradients``."""
+
+
+def objective_callable(backend, objective):
+    """The objective callable of a contender that is not the built-in objective."""
+    if objective == "replay":
+        rounds = iter(RECORDED[backend])
+        return lambda preds, data: next(rounds)
+    loss = LOSSES["boostobj" if objective == "record" else objective]()
+    obj = boostobj.xgboost_objective(loss) if backend == "xgboost" else boostobj.lightgbm_objective(loss)
+    if objective != "record":
+        return obj
+    RECORDED[backend] = []
+
+    def record(preds, data):
+        grad, hess = obj(preds, data)
+        RECORDED[backend].append((np.array(grad), np.array(hess)))  # copies: the outputs are reused
+        return grad, hess
+
+    return record
+
+
 def train_xgboost(X, y, mask, args, objective, threads):
     import xgboost as xgb
 
@@ -53,8 +82,7 @@ def train_xgboost(X, y, mask, args, objective, threads):
     if objective == "builtin":
         booster = xgb.train({**params, "objective": "multi:softprob"}, dtrain, args.rounds)
     else:
-        obj = boostobj.xgboost_objective(LOSSES[objective]())
-        booster = xgb.train(params, dtrain, args.rounds, obj=obj)
+        booster = xgb.train(params, dtrain, args.rounds, obj=objective_callable("xgboost", objective))
     seconds = time.perf_counter() - start
     boostobj.set_num_threads(before)
     return seconds, boostobj.predict_proba(booster, X[:20000], mask=mask.take(np.arange(min(20000, len(y)))))
@@ -76,7 +104,7 @@ def train_lightgbm(X, y, mask, args, objective, threads):
     before = boostobj.get_num_threads()
     boostobj.set_num_threads(threads)
     start = time.perf_counter()
-    obj = "multiclass" if objective == "builtin" else boostobj.lightgbm_objective(LOSSES[objective]())
+    obj = "multiclass" if objective == "builtin" else objective_callable("lightgbm", objective)
     booster = lgb.train({**params, "objective": obj}, dtrain, args.rounds)
     seconds = time.perf_counter() - start
     boostobj.set_num_threads(before)
@@ -103,6 +131,7 @@ def main(argv=None):
         ("built-in, -1e30 offset", "builtin", cores),
         (f"boostobj, {cores} kernel threads", "boostobj", cores),
         ("boostobj, 1 kernel thread", "boostobj", 1),
+        ("replayed gradients", "replay", cores),
     ]
     if args.losses:
         contenders += [("FocalLoss(gamma=2)", "focal", cores)]
@@ -115,8 +144,9 @@ def main(argv=None):
     }
     for backend in backends:
         train = train_xgboost if backend == "xgboost" else train_lightgbm
-        for objective in {objective for _, objective, _ in contenders}:  # compile, warm up
+        for objective in {objective for _, objective, _ in contenders} - {"replay"}:  # compile, warm up
             train(X[:2000], y[:2000], mask.take(np.arange(2000)), args, objective, 1)
+        _, proba_recorded = train(X, y, mask, args, "record", cores)  # untimed: the gradients to replay
         times = {name: [] for name, _, _ in contenders}
         proba = {}
         for repetition in range(args.pairs):
@@ -134,14 +164,19 @@ def main(argv=None):
             t = np.array(times[name])
             ratios = t / base
             ratio = float(np.median(ratios))
-            same_model = objective in ("builtin", "boostobj")
+            same_model = objective in ("builtin", "boostobj", "replay")
             dp = float(np.abs(proba[name] - proba[contenders[0][0]]).max()) if same_model else None
             rows[name] = {"seconds": t.tolist(), "ratios": ratios.tolist(), "median_ratio": ratio}
             rows[name]["max_dp"] = dp
+            if objective == "replay":
+                rows[name]["dp_vs_boostobj"] = float(np.abs(proba[name] - proba_recorded).max())
             spread = f"{ratios.min():.3f}-{ratios.max():.3f}"
             shown = "-" if dp is None else f"{dp:.1e}"
             print(f"{name:28s} {np.median(t):9.2f} {ratio:7.3f} {spread:>11s} {shown:>9s}")
+        replayed = rows["replayed gradients"]
+        print(f"replayed gradients: max|dp| against boostobj's model {replayed['dp_vs_boostobj']:.1e}")
         report["results"][backend] = rows
+        RECORDED.pop(backend)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(report, fh, indent=2)

@@ -195,7 +195,9 @@ def test_bench_scripts_run_small(tmp_path):
     training = json.loads((tmp_path / "t.json").read_text())["results"]
     for backend in ("xgboost", "lightgbm"):
         rows = training[backend]
-        assert {"FocalLoss(gamma=2)", "LabelSmoothingLoss(0.1)"} <= set(rows)
+        assert {"FocalLoss(gamma=2)", "LabelSmoothingLoss(0.1)", "replayed gradients"} <= set(rows)
+        # replaying boostobj's recorded gradients round by round rebuilds boostobj's model
+        assert rows["replayed gradients"]["dp_vs_boostobj"] < 1e-6
         for row in rows.values():
             assert len(row["ratios"]) == 2 and row["median_ratio"] == pytest.approx(np.median(row["ratios"]))
         assert rows["FocalLoss(gamma=2)"]["max_dp"] is None  # another model: no probability difference

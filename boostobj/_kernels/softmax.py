@@ -18,6 +18,9 @@ Each kernel repeats the same few lines of scaffolding (allocate the block buffer
 over blocks, call ``softmax_block``, check its status) on purpose: numba compiles every
 jitted helper separately, and the helpers that factored it out added about 0.6 s to the
 first call of every kernel (measured with an empty cache, ``bench/bench_kernels.py``).
+``multiclass.softmax_grad_hess``, the first call of a loss with a mask, takes its block
+buffers from ``block_scratch`` instead (allocated in Python: ``np.empty`` in a kernel is
+compiled with it).
 
 Every kernel returns ``(status, row)``: ``OK`` or an error code with the first row where
 it happened, so that the Python layer raises a clear error instead of training on NaN.
