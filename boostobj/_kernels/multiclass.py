@@ -192,10 +192,12 @@ def _softmax_grad_hess_dense(
     1.01x at 32 and 64.
 
     Each block of ``BLOCK_ROWS`` rows is worked through in sub-blocks of ``rows`` rows (a
-    power of two: scratch of at most ``SCRATCH_ENTRIES``, or one row when ``K`` is more).
-    An error found in a sub-block is reported by ``first_error`` from that sub-block to
-    the end of its block: the sub-blocks before it had none, so that is the block's first
-    error. Scratch indices are unsigned (``np.uint64``), so numba adds no negative-index
+    power of two: scratch of at most ``SCRATCH_ENTRIES``, or one row when ``K`` is more;
+    ``scratch`` is ``(ex, rowmax, inv)``, allocated by ``dense_with``). An error found in a
+    sub-block is returned as ``(_SEARCH, first row of the sub-block)``, before anything of
+    it is written, and ``dense_with`` runs ``first_error`` from there to the end of the
+    block: the sub-blocks before it had none, so that is the block's first error.
+    Scratch indices are unsigned (``np.uint64``), so numba adds no negative-index
     wraparound to those accesses (see ``softmax_grad_hess_dense_cols``).
 
     The integer maximum is vectorised by LLVM (the float one is a chain it must keep in
