@@ -41,7 +41,8 @@ LOSSES = {
 
 
 RECORDED: dict[str, list] = {}
-"""Per backend, each round's (gradient, hessian) from boostobj's objective: ``record_gradients``."""
+"""Per backend, each round's (gradient, hessian) from boostobj's objective, as the "record"
+objective of ``objective_callable`` saw them; the "replay" objective returns them in turn."""
 
 
 def objective_callable(backend, objective):
