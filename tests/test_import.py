@@ -77,6 +77,33 @@ def test_layering_losses_and_masks_do_not_import_adapters():
     assert "boostobj.sklearn" not in out and "boostobj.cli" not in out
 
 
+def test_first_call_compiles_the_error_search_only_when_an_error_happens(tmp_path):
+    # What a first call compiles is its time (CONTRIBUTING.md): the dense kernels hand an
+    # error back to their Python wrappers, so the error search is compiled on the first error
+    # only. Checked in a fresh process with an empty cache, in both backends' layouts.
+    out = _run(
+        """
+        import numpy as np
+        import boostobj
+        from boostobj._kernels import multiclass as mk
+        loss = boostobj.SoftmaxLoss(hessian="xgboost")
+        for raw in (np.zeros((4, 3), np.float32), np.zeros((4, 3), order="F"), np.zeros((4, 24), order="F")):
+            loss.gradient_hessian(np.zeros(4, int), raw)
+        kernels = (mk._softmax_grad_hess_dense, mk._softmax_grad_hess_dense_cols, mk.first_error)
+        print("compiled:", sorted(d.py_func.__name__ for d in kernels if d.signatures))
+        try:
+            loss.gradient_hessian(np.zeros(4, int), np.full((4, 24), np.nan, order="F"))
+        except ValueError as error:
+            print("error:", error)
+        print("after the error:", bool(mk.first_error.signatures))
+        """,
+        env={"NUMBA_CACHE_DIR": str(tmp_path)},
+    )
+    assert "compiled: ['_softmax_grad_hess_dense', '_softmax_grad_hess_dense_cols']" in out
+    assert "error:" in out and "row 0" in out
+    assert "after the error: True" in out
+
+
 def test_no_writable_numba_cache_still_imports_and_runs():
     # numba raises "cannot cache function ...: no locator available" at decoration time when no
     # cache directory is writable; IPythonCacheLocator is the one locator that never applies to
