@@ -505,10 +505,25 @@ def raise_for_status(status: int, row: int, batch: MulticlassBatch | None = None
     raise RuntimeError(f"kernel failed with status {status} at row {row}")  # pragma: no cover
 
 
+def unshared(array: np.ndarray, grad: np.ndarray, hess: np.ndarray) -> np.ndarray:
+    """``array`` (an input of the call: margins, soft targets), or a copy of it in the same
+    memory order when it shares memory with an output, which the kernels may write
+    before they have read all of it."""
+    if np.shares_memory(array, grad) or np.shares_memory(array, hess):
+        return array.copy(order="K")
+    return array
+
+
 def outputs(
     gradient_out: Any, hessian_out: Any, raw: np.ndarray, weight: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Caller-supplied (validated, distinct) or new output arrays of ``raw``'s shape and order.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Caller-supplied (validated, distinct) or new output arrays of ``raw``'s shape and
+    order, and the margins for the kernels to read: ``raw``, or a copy of it (same memory
+    order) when an output shares memory with it. Such a call (``gradient_out=raw``)
+    would otherwise have the kernels read margins they have already overwritten (a
+    gathering kernel writes a block's rows before it checks their labels), and its error
+    messages (a row's valid classes or margins, read after the kernel ran) describe
+    overwritten margins.
 
     ``weight``: the call's effective per-row weights (sample times class weight), which
     scale the gradient and Hessian; they must leave room in the outputs' precision
@@ -518,6 +533,8 @@ def outputs(
     hess = new_like(raw) if hessian_out is None else check_out(hessian_out, raw.shape, "hessian_out")
     if np.shares_memory(grad, hess):
         raise ValueError("gradient_out, hessian_out: must be distinct arrays; they share memory")
+    if gradient_out is not None or hessian_out is not None:
+        raw = unshared(raw, grad, hess)
     if weight is not None and weight.size and not is_unit_weights(weight):
         dtype = np.float32 if np.float32 in (grad.dtype, hess.dtype) else np.float64
         limit = float(np.finfo(dtype).max) / WEIGHT_HEADROOM
@@ -528,7 +545,7 @@ def outputs(
                 f"{float(weight[row]):g}; gradients and Hessians in {np.dtype(dtype).name} overflow "
                 f"for weights above {limit:g}; scale the weights down"
             )
-    return grad, hess
+    return grad, hess, raw
 
 
 def reject_binary_mask(mask: Any) -> None:

@@ -155,7 +155,7 @@ class ChoiceLoss(Loss):
         raw, shares, ptr, w = self._batch(
             y_true, raw_prediction, sample_weight, group, qid, group_ptr, kernel_checks=True
         )
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, w)
+        grad, hess, raw = _inputs.outputs(gradient_out, hessian_out, raw, w)
         scale, floor = self._scale_floor(ptr)
         status, where = _inputs.run_rows(  # threads split the groups; by rows, not groups
             _seg.segment_softmax,

@@ -187,7 +187,7 @@ class CustomLoss(Loss):
             terms = self._label_terms(q, (1,) if positive else (1, 2))
             a = q * terms[0]
             b = a if positive else q * q * terms[1]  # B is not used by the positive kind
-            grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
+            grad, hess, batch.raw = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
             status, row = run_rows(
                 _ck.label_grad_hess,
                 batch.n_rows,
@@ -214,7 +214,7 @@ class CustomLoss(Loss):
                 )
             return grad, hess
         batch = _inputs.multiclass_batch(y_true, raw_prediction, sample_weight, mask, self.class_weight)
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
+        grad, hess, batch.raw = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
         loss_fn, grad_fn, hess_fn = self._margin_functions()
         check_loss = self.gradient is None  # a derived gradient never sees the loss at real margins
         self._run(

@@ -99,7 +99,7 @@ class FocalLoss(Loss):
         batch = _inputs.multiclass_batch(
             y_true, raw_prediction, sample_weight, mask, self.alpha, ignore_index=self.ignore_index
         )
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
+        grad, hess, batch.raw = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
         batch.run(
             _fk.focal_grad_hess,
             batch.raw,
@@ -212,7 +212,7 @@ class BinaryFocalLoss(Loss):
         raw, y, w = _inputs.binary_batch(
             y_true, raw_prediction, sample_weight, mask, self._class_weight(), name="alpha"
         )
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, w)
+        grad, hess, raw = _inputs.outputs(gradient_out, hessian_out, raw, w)
         _inputs.run_binary(
             _fk.binary_focal_grad_hess,
             raw,

@@ -334,6 +334,8 @@ class GroupedSoftmaxLoss(Loss):
         mask : ClassMask or mask-like, optional
             Valid classes per row (``None``: read from the margins' ``-1e30`` offset).
         gradient_out, hessian_out : ndarray of shape (n, K), optional
+            Where to write (float32 or float64); default: new arrays. Either may be
+            ``raw_prediction`` itself: the call then reads a copy of the margins.
 
         Returns
         -------
@@ -342,7 +344,7 @@ class GroupedSoftmaxLoss(Loss):
         raw, columns, weight, indptr, indices, from_margin = self._batch(
             y_true, raw_prediction, sample_weight, mask
         )
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, _row_max(weight))
+        grad, hess, raw = _inputs.outputs(gradient_out, hessian_out, raw, _row_max(weight))
         scale, floor = self._scale_floor()
         if from_margin and _inputs.dense_pays(raw):  # the same outputs, faster with many valid classes
             status, where = _inputs.run_rows(

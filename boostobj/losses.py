@@ -218,7 +218,8 @@ class SoftmaxLoss(Loss):
             Valid classes per row; ``None`` reads them from the margins.
         gradient_out, hessian_out : ndarray of shape (n, K), optional
             Where to write (float32 or float64, C or F order); default: new arrays of
-            ``raw_prediction``'s dtype and order.
+            ``raw_prediction``'s dtype and order. Either may be ``raw_prediction``
+            itself: the call then reads a copy of the margins.
 
         Returns
         -------
@@ -232,7 +233,7 @@ class SoftmaxLoss(Loss):
             valid class.
         """
         batch = self._batch(y_true, raw_prediction, sample_weight, mask)
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
+        grad, hess, batch.raw = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
         scale, floor = self._hessian_scale_floor(batch.n_classes)
         dense = batch.dense_kernel(grad)
         if dense is not None:
@@ -385,7 +386,7 @@ class BinaryLogLoss(Loss):
         raw, y, w = _inputs.binary_batch(
             y_true, raw_prediction, sample_weight, mask, self.class_weight, self.pos_weight
         )
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, w)
+        grad, hess, raw = _inputs.outputs(gradient_out, hessian_out, raw, w)
         floor = 1e-16 if self.hessian_floor is None else float(self.hessian_floor)
         _inputs.run_binary(_bk.logloss_grad_hess, raw, y, w, floor, grad, hess)
         return grad, hess

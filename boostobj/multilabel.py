@@ -160,13 +160,15 @@ class MultiLabelLoss(Loss):
         mask : mask-like, optional
             Observed pairs (True); ``None``: pairs whose margin is ``<= -1e29`` are unobserved.
         gradient_out, hessian_out : ndarray of shape (n, K), optional
+            Where to write (float32 or float64); default: new arrays. Either may be
+            ``raw_prediction`` itself: the call then reads a copy of the margins.
 
         Returns
         -------
         gradient, hessian : ndarray of shape (n, K)
         """
         raw, args, largest = self._batch(y_true, raw_prediction, sample_weight, mask)
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, raw, np.array([largest]))
+        grad, hess, raw = _inputs.outputs(gradient_out, hessian_out, raw, np.array([largest]))
         floor = 1e-16 if self.hessian_floor is None else float(self.hessian_floor)
         if args[-1]:  # observed pairs read from the margins: the dense kernel
             kernel, args = _mk.multilabel_grad_hess_dense, args[:6]  # targets and weights, no CSR

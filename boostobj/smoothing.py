@@ -122,7 +122,8 @@ class LabelSmoothingLoss(Loss):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian diagonal, each (n, K). ``y_true``: labels (n,) or targets (n, K)."""
         batch, targets, use_targets = self._batch(y_true, raw_prediction, sample_weight, mask)
-        grad, hess = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
+        grad, hess, batch.raw = _inputs.outputs(gradient_out, hessian_out, batch.raw, batch.weight)
+        targets = _inputs.unshared(targets, grad, hess)
         scale, floor = self._softmax._hessian_scale_floor(batch.n_classes)
         batch.run(
             _tk.target_grad_hess,
