@@ -6,7 +6,11 @@ are compared with the single-machine models trained on the same rows.
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -420,3 +424,16 @@ def test_choice_groups_must_not_be_split_by_partitions(client):
             client, da.from_array(X, chunks=(split, 2)), da.from_array(chosen, chunks=(split,)),
             qid=da.from_array(qid, chunks=(split,)), loss=loss,
         )  # fmt: skip
+
+
+def test_bench_dask_compile_runs_small(tmp_path):
+    """``bench/bench_dask_compile.py`` (its own clusters, not the module's), on small data."""
+    script = Path(__file__).resolve().parent.parent / "bench" / "bench_dask_compile.py"
+    args = ["--rows", "2000", "--classes", "4", "--valid", "2", "--rounds", "2"]
+    args += ["--json", str(tmp_path / "d.json")]
+    result = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    cases = json.loads((tmp_path / "d.json").read_text())["results"]
+    assert [case["case"] for case in cases] == ["cold", "warm", "native"]
+    for case in cases:
+        assert all(case[key] > 0 for key in ("train_s", "first_round_s", "first_predict_s"))
