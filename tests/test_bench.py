@@ -206,3 +206,19 @@ def test_bench_scripts_run_small(tmp_path):
         assert text.startswith("$ boostobj bench ") and "boostobj objective" in text
         report = json.loads((tmp_path / "large" / f"cli_{name}.json").read_text())
         assert {r["id"] for r in report["results"]} == {"1", "2", "3", "2s", "4", "5"}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--cases", "3"], "argument --cases: expected classes:valid pairs"),
+        (["--cases", "3:4"], "argument --cases: expected classes:valid pairs"),
+        (["--cases", "a:b"], "argument --cases: expected classes:valid pairs"),
+        (["--cases", "24:6,1:1"], "argument --cases: expected classes:valid pairs"),
+        (["--backends", "catboost"], "argument --backends: expected xgboost, lightgbm or xgboost,lightgbm"),
+    ],
+)
+def test_profile_kernels_names_a_bad_case_or_backend(args, message):
+    command = [sys.executable, str(BENCH / "profile_kernels.py"), *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and message in result.stderr and repr(args[1]) in result.stderr
