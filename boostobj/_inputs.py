@@ -569,7 +569,10 @@ def binary_weights(
     pos_weight: float = 1.0,
     name: str = "class_weight",
 ) -> np.ndarray:
-    """Per-row weights of a one-margin loss: sample weight x class weight x ``pos_weight`` on y == 1."""
+    """Per-row weights of a one-margin loss: sample weight x class weight x ``pos_weight`` on y == 1
+    (the shared ``unit_weights`` when there are none: never write into the result)."""
+    if sample_weight is None and class_weight is None and pos_weight == 1.0:
+        return unit_weights(y.size)
     w = np.ones(y.size) if sample_weight is None else sample_weight
     w = apply_class_weight(w, class_weight, y, sample_weight, 2, name=name)
     if pos_weight != 1.0:

@@ -55,6 +55,28 @@ def test_unweighted_calls_equal_unit_weights_and_leave_the_shared_ones_alone(los
     assert np.all(_inputs._unit_weights == 1.0)
 
 
+@pytest.mark.parametrize(
+    "loss",
+    [
+        boostobj.BinaryLogLoss(),
+        boostobj.BinaryLogLoss(pos_weight=2.0),
+        boostobj.BinaryLogLoss(class_weight="balanced"),
+        boostobj.BinaryFocalLoss(),
+        boostobj.BinaryFocalLoss(alpha=0.25),
+    ],
+    ids=repr,
+)
+def test_unweighted_binary_calls_equal_unit_weights_and_leave_the_shared_ones_alone(loss):
+    rng = np.random.default_rng(1)
+    y, raw = (rng.random(N) < 0.3).astype(float), rng.normal(size=N)
+    shared = _inputs.unit_weights(N)
+    for name in ("gradient_hessian", "loss"):
+        method = getattr(loss, name)
+        got, want = method(y, raw), method(y, raw, sample_weight=np.ones(N))
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    assert _inputs.is_unit_weights(shared) and np.all(_inputs._unit_weights == 1.0)
+
+
 def test_unit_weights_are_sliced_from_one_array_that_grows():
     small = _inputs.unit_weights(10)
     again = _inputs.unit_weights(10)
