@@ -12,10 +12,12 @@ their files: treelite, ONNX converters, MLflow) serve without boostobj.
 * the objective set to the backend's softmax (``multi:softprob`` / ``multiclass``) and
   XGBoost's ``base_score`` to 0, so a plain ``predict`` returns the masked probabilities.
 
-States the rule has never seen (below 0, at or above ``n_states``, or missing) get every
-class, with the intercept: the model's unmasked softmax, as no mask is known for them.
-A non-integer state falls in the interval of the nearest integer (the splits lie halfway
-between states), whereas boostobj's own ``TransitionMask`` refuses it.
+The states are ``0..n_states-1``, or the integers the rule's ``states`` names (in any
+order): state ``s`` gets the interval ``[s - 0.5, s + 0.5)``. Values that are no state
+(below or past them, between two named states, or missing) get every class, with the
+intercept: the model's unmasked softmax, as no mask is known for them. A non-integer
+value within 0.5 of a state falls in its interval, whereas boostobj's own
+``TransitionMask`` refuses it.
 
 A mask that is not a function of the features (per-row masks given at predict time)
 cannot live in the file: the export then carries the intercept, and the caller adds the
@@ -124,7 +126,8 @@ def export_model(
         ``mask_rule`` that is not a ``TransitionMask``.
     ValueError
         For a one-margin (binary) model, a rule whose number of classes differs from the
-        model's, a state column the model does not have, a suffix XGBoost does not write,
+        model's or whose ``states`` are not integers, a state column the model does not
+        have, a suffix XGBoost does not write,
         or ``init_score``/``mask_rule``/``best_iteration`` given with an estimator.
 
     Examples
@@ -137,7 +140,7 @@ def export_model(
     >>> import xgboost  # doctest: +SKIP
     >>> proba = xgboost.Booster(model_file="model.json").predict(xgboost.DMatrix(X))  # doctest: +SKIP
     """
-    booster, intercept, rule, best, classes = _resolve(model, mask_rule, init_score, best_iteration)
+    booster, intercept, rule, best, classes, names = _resolve(model, mask_rule, init_score, best_iteration)
     backend = _backend_of(booster)
     k = _n_outputs(booster, backend)
     if k < 2:
@@ -154,7 +157,7 @@ def export_model(
     if rule is not None:
         if rule.n_classes != k:
             raise ValueError(f"mask_rule: makes masks of {rule.n_classes} classes but the model predicts {k}")
-        feature = _feature_index(booster, backend, rule.column)
+        feature = _feature_index(booster, backend, rule.column, names)
     trees = [_class_tree(rule, feature, j, float(intercept[j])) for j in range(k)]
     if backend == "xgboost":
         _export_xgboost(booster, path, trees, best, k, classes)
@@ -183,7 +186,9 @@ def _resolve(model: Any, rule: Any, init_score: Any, best: Any) -> tuple:
                 f"cannot be compiled into trees; export the booster (model.booster_) with "
                 f"init_score=model.intercept_ and add the offset at predict time"
             )
-        return model.booster_, model.intercept_, rule, model.best_iteration_, model.classes_
+        names = getattr(model, "feature_names_in_", None)
+        names = None if names is None else list(names)
+        return model.booster_, model.intercept_, rule, model.best_iteration_, model.classes_, names
     _backend_of(model)  # TypeError for anything else
     if rule is not None and not isinstance(rule, TransitionMask):
         raise TypeError(f"mask_rule: expected a TransitionMask; got {type(rule).__name__}")
@@ -195,12 +200,18 @@ def _resolve(model: Any, rule: Any, init_score: Any, best: Any) -> tuple:
             best = found if isinstance(found, int) else None
     elif isinstance(best, bool) or not isinstance(best, (int, np.integer)) or best < 0:
         raise ValueError(f"best_iteration: expected an integer >= 0; got {best!r}")
-    return model, check_intercept(init_score), rule, best, None
+    return model, check_intercept(init_score), rule, best, None, None
 
 
-def _feature_index(booster: Any, backend: str, column: Any) -> int:
+def _feature_index(booster: Any, backend: str, column: Any, fitted_names: list | None = None) -> int:
+    """The model's feature index of the state column ``column`` (a position, or a name of
+    the booster's features; for an estimator fitted on a DataFrame whose columns reached
+    the booster without names, a name of its ``feature_names_in_``)."""
     names = booster.feature_names if backend == "xgboost" else booster.feature_name()
     n_features = booster.num_features() if backend == "xgboost" else booster.num_feature()
+    if isinstance(column, str) and (not names or column not in names) and fitted_names is not None:
+        if len(fitted_names) == n_features:
+            names = fitted_names
     if isinstance(column, str):
         if not names or column not in names:
             raise ValueError(
@@ -249,14 +260,48 @@ def _class_tree(rule: TransitionMask | None, feature: int | None, k: int, interc
         return _Tree(0, [], [intercept])
     table: ClassMask = rule._table
     allowed = table.to_dense()[:, k]
-    values = [intercept] + [intercept if a else FORBIDDEN_LEAF for a in allowed] + [intercept]
-    cuts = [s - 0.5 for s in range(len(allowed) + 1)]  # between unseen, the states, unseen
-    thresholds, leaves = [], [values[0]]
-    for cut, value in zip(cuts, values[1:], strict=True):
+    states = _state_values(rule)
+    cuts, values = [], []  # interval i starts at cuts[i] and gets values[i]
+    end = None  # where the previous state's interval ends
+    for row in np.argsort(states, kind="stable"):
+        if end is not None and states[row] - 0.5 > end:  # a gap between states: unseen ones
+            cuts.append(end)
+            values.append(intercept)
+        cuts.append(states[row] - 0.5)
+        values.append(intercept if allowed[row] else FORBIDDEN_LEAF)
+        end = states[row] + 0.5
+    cuts.append(end)
+    values.append(intercept)  # past the last state: unseen
+    thresholds, leaves = [], [intercept]  # below the first state: unseen
+    for cut, value in zip(cuts, values, strict=True):
         if value != leaves[-1]:
             thresholds.append(cut)
             leaves.append(value)
     return _Tree(feature, thresholds, leaves)
+
+
+def _state_values(rule: TransitionMask) -> np.ndarray:
+    """The state of each row of the rule's table, as the number the mask trees split on:
+    ``0..n_states-1``, or the rule's ``states`` when they are integers (each state ``s``
+    gets the interval ``[s - 0.5, s + 0.5)``)."""
+    if rule._states is None:
+        return np.arange(len(rule._table), dtype=np.float64)
+    labels = list(rule._states)
+    numeric = all(
+        isinstance(s, (int, float, np.integer, np.floating))
+        and not isinstance(s, (bool, np.bool_))
+        and np.isfinite(s)
+        and float(s) == round(float(s))
+        and abs(float(s)) < 2**22  # s +- 0.5 exact in float32, XGBoost's split thresholds
+        for s in labels
+    )
+    if not numeric:
+        raise ValueError(
+            f"mask_rule: its states ({labels[:10]}) are not all integers below 2**22 in magnitude; the "
+            f"mask trees split on numeric states, so code the states as such integers to export the "
+            f"mask (or export without it and add the offset at predict time)"
+        )
+    return np.array(labels, dtype=np.float64)
 
 
 def _nodes(tree: _Tree) -> list[dict]:

@@ -284,3 +284,67 @@ def test_a_categorical_state_column_is_refused_with_a_way_out(cls, tmp_path):
     clf = cls(n_estimators=2, mask_from=TransitionMask("state", allowed, states=states)).fit(frame, y)
     with pytest.raises(ValueError, match=r"^mask_rule: the state column 'state' is a categorical feature"):
         export_model(clf, tmp_path / ("m.json" if cls is MaskedXGBClassifier else "m.txt"))
+
+
+def _plain_predict(path, X):
+    """The exported file served by the backend alone (in this process: the file is what counts)."""
+    import lightgbm as lgb
+    import xgboost as xgb
+
+    if str(path).endswith(".json"):
+        return xgb.Booster(model_file=str(path)).predict(xgb.DMatrix(X))
+    return lgb.Booster(model_file=str(path)).predict(X)
+
+
+@pytest.mark.parametrize("cls", [MaskedXGBClassifier, MaskedLGBMClassifier])
+@pytest.mark.parametrize(
+    "states",
+    [[10, 20, 30, 40, 50, 60], [1, 0, 3, 2, 5, 4], [-3, 7, 2, 100, 4, 5]],
+    ids=["spaced", "table rows permuted", "negative and unsorted"],
+)
+def test_named_integer_states_are_compiled_as_the_rule_reads_them(cls, states, problem, tmp_path):
+    """``TransitionMask(states=...)``: the mask trees split on each state's own value (they
+    used to split on the rows' positions, masking other classes than the rule does)."""
+    X = problem["X"].copy()
+    X[:, 0] = np.asarray(states)[X[:, 0].astype(int)]  # row s of allowed is state states[s]
+    rule = TransitionMask(0, problem["allowed"], states=states)
+    assert rule(X) == problem["mask"]
+    clf = cls(n_estimators=3, mask_from=rule).fit(X, problem["y"])
+    path = tmp_path / ("m.json" if cls is MaskedXGBClassifier else "m.txt")
+    assert export_model(clf, path).mask_in_model
+    served = _plain_predict(path, X)
+    np.testing.assert_allclose(served, clf.predict_proba(X), rtol=0, atol=FLOAT32_ATOL)
+    assert (served[~problem["mask"].to_dense()] == 0).all()
+    # values that are no state (between or around them): every class, the unmasked model
+    unseen = X[:3].copy()
+    unseen[:, 0] = [min(states) - 1, max(states) + 1, 15 if 10 in states else -1000]  # 15: between two
+    np.testing.assert_allclose(
+        _plain_predict(path, unseen), clf.predict_proba(unseen, valid_mask="all"), rtol=0, atol=FLOAT32_ATOL
+    )
+
+
+@pytest.mark.parametrize(
+    "states", [[0.5, 1, 2, 3, 4, 5], ["a", "b", "c", "d", "e", "f"], [0, 1, 2, 3, 4, 2**23]]
+)
+def test_states_the_trees_cannot_split_on_are_refused(states, problem, tmp_path):
+    rule = TransitionMask(0, problem["allowed"], states=states)
+    booster = MaskedXGBClassifier(n_estimators=2).fit(problem["X"], problem["y"]).booster_
+    with pytest.raises(ValueError, match=r"^mask_rule: its states \(.*\) are not all integers below 2\*\*22"):
+        export_model(booster, tmp_path / "m.json", mask_rule=rule)
+
+
+@pytest.mark.parametrize("cls", [MaskedXGBClassifier, MaskedLGBMClassifier])
+def test_a_numeric_frames_state_column_is_found_by_name(cls, problem, tmp_path):
+    """Fitted on a numeric DataFrame, the estimator hands the backend an array (no names):
+    the state column is found among the estimator's ``feature_names_in_``."""
+    import pandas as pd
+
+    frame = pd.DataFrame(problem["X"], columns=["state", "x1", "x2", "x3"])
+    rule = TransitionMask("state", problem["allowed"])
+    clf = cls(n_estimators=3, mask_from=rule).fit(frame, problem["y"])
+    path = tmp_path / ("m.json" if cls is MaskedXGBClassifier else "m.txt")
+    info = export_model(clf, path)
+    assert info.mask_in_model and info.state_feature == 0
+    served = _plain_predict(path, frame.to_numpy())
+    np.testing.assert_allclose(served, clf.predict_proba(frame), rtol=0, atol=FLOAT32_ATOL)
+    assert (served[~problem["mask"].to_dense()] == 0).all()
