@@ -63,6 +63,7 @@ from .sklearn import (
     XGBoostParamsMixin,
     _check_aligned,
     _renamed,
+    check_sorted_classes,
 )
 
 __all__ = [
@@ -111,8 +112,8 @@ class MaskedMultiOutputBoostingClassifier(ClassifierMixin, MaskedEstimator):
         ``{label: weight}`` dict (or None) per output, as scikit-learn's multi-output
         forests take (classes not named weigh 1).
     classes : list of array-like, optional
-        One class universe per output (or None to take that output's labels from ``y``),
-        when masks name classes absent from ``y``.
+        One class universe per output, its labels in sorted order (or None to take that
+        output's labels from ``y``), when masks name classes absent from ``y``.
     mask_from : callable, optional
         ``X -> mask`` (either mask form of the module docstring) used whenever no
         ``valid_mask`` is given.
@@ -289,6 +290,7 @@ class MaskedMultiOutputBoostingClassifier(ClassifierMixin, MaskedEstimator):
                 distinct = False
             if not distinct:
                 raise ValueError(f"classes: entry {g} must be a 1-D array of distinct labels; got {given!r}")
+            check_sorted_classes(classes, f"classes[{g}]")
             try:
                 unknown = [c for c in present_classes.tolist() if c not in set(classes.tolist())]
             except TypeError:

@@ -305,7 +305,8 @@ class MaskedBoostingClassifier(ClassifierMixin, MaskedEstimator):
         Hessian convention of ``loss="softmax"``; "auto" is the backend's own.
     class_weight : None, "balanced" or dict {label: weight}, default=None
     classes : array-like, optional
-        The class universe (labels), when masks name classes absent from ``y``.
+        The class universe (labels, in sorted order: they become ``classes_``), when masks
+        name classes absent from ``y``.
     mask_from : callable, optional
         ``X -> mask`` used whenever no ``valid_mask`` is given (e.g. TransitionMask).
     engine : {"auto", "native", "numba"}, default="auto"
@@ -467,6 +468,7 @@ class MaskedBoostingClassifier(ClassifierMixin, MaskedEstimator):
         classes = np.asarray(self.classes)
         if classes.ndim != 1 or len(np.unique(classes)) != len(classes):
             raise ValueError(f"classes: expected a 1-D array of distinct labels; got {self.classes!r}")
+        check_sorted_classes(classes, "classes")
         missing = np.setdiff1d(present, classes)
         if missing.size:
             raise ValueError(f"y: labels {missing.tolist()} are not in classes={classes.tolist()}")
@@ -532,6 +534,18 @@ class MaskedBoostingClassifier(ClassifierMixin, MaskedEstimator):
                 f"engine='numba' or 'auto'"
             )
         return "native" if self.engine == "native" or (self.engine == "auto" and native_ok) else "numba"
+
+
+def check_sorted_classes(classes: np.ndarray, name: str) -> None:
+    """Refuse class labels (distinct, 1-D) that are not in ``np.unique`` order: they become
+    ``classes_``, the columns of ``predict_proba``, and scikit-learn (``log_loss``, the
+    ``neg_log_loss`` scorer, calibration) reads those columns in sorted label order."""
+    if not np.array_equal(classes, np.unique(classes)):
+        raise ValueError(
+            f"{name}: expected the labels in sorted order (they become classes_, the columns of "
+            f"predict_proba, which scikit-learn's scorers read in sorted label order); got "
+            f"{classes.tolist()[:10]}; pass them sorted, with a dense mask's columns in that order"
+        )
 
 
 def _labels_present(y: Any, name: str) -> Any:

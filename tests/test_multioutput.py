@@ -389,6 +389,7 @@ def test_bad_inputs(data):
         ),
         ({"classes": [["a", "b", "c"]]}, "classes: expected one entry per output (2); got 1"),
         ({"classes": [["a", "b"], None]}, "y: labels ['c'] of output 0 are not in classes[0]=['a', 'b']"),
+        ({"classes": [["c", "b", "a"], None]}, "classes[0]: expected the labels in sorted order"),
         ({"n_estimators": 0}, "n_estimators: expected an integer >= 1; got 0"),
         ({"early_stopping_rounds": 2}, "early_stopping_rounds: needs an eval_set in fit to stop on"),
         ({"mask_from": 3}, "mask_from: expected a callable X -> mask; got int"),

@@ -299,3 +299,17 @@ def test_bad_inputs(cls, trans):
 def test_bad_parameters(params, fit_kwargs, error, match, trans):
     with pytest.raises(error, match=match):
         small(MaskedXGBClassifier, **params).fit(trans["X"], trans["y"], **fit_kwargs)
+
+
+@pytest.mark.parametrize("cls", [MaskedXGBClassifier, MaskedLGBMClassifier])
+def test_classes_out_of_sorted_order_are_refused(cls):
+    """``classes_`` are predict_proba's columns, which scikit-learn's log_loss and the
+    neg_log_loss scorer read in sorted label order: unsorted ones used to be scored against
+    the wrong columns, silently."""
+    X, y, _ = make_transition_data(200, 4, 2, random_state=0)
+    labels = np.array(["a", "b", "c", "d"])[y]
+    message = r"^classes: expected the labels in sorted order .* got \['d', 'c', 'b', 'a'\]"
+    with pytest.raises(ValueError, match=message):
+        small(cls, classes=["d", "c", "b", "a"]).fit(X, labels)
+    clf = small(cls, classes=["a", "b", "c", "d", "e"]).fit(X, labels)
+    assert clf.classes_.tolist() == ["a", "b", "c", "d", "e"]
