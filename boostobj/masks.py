@@ -533,6 +533,28 @@ class ClassMask:
         self._set(state["indptr"], state["indices"], state["n_classes"])
 
 
+def _check_table_index(allowed: Any, states: Any) -> None:
+    """Refuse a pandas ``allowed`` whose index does not say what its rows are read as: the
+    rows are the states by position (``0..n_states-1``, or ``states`` in order), so an index
+    that names them otherwise (e.g. the table's rows reordered) would pick other rows."""
+    if not (hasattr(allowed, "iloc") and hasattr(allowed, "index")):
+        return
+    index = list(allowed.index)
+    if index == list(range(len(index))):
+        return
+    if states is None:
+        raise ValueError(
+            f"allowed: its index ({index[:10]}) is not the states 0..{len(index) - 1} in order, and its "
+            f"rows are read by position; pass states=list(allowed.index) to name the states by the index, "
+            f"or reset_index(drop=True)"
+        )
+    if list(np.asarray(states, dtype=object).reshape(-1)) != index:
+        raise ValueError(
+            f"allowed: its index ({index[:10]}) differs from states ({list(states)[:10]}); its rows are "
+            f"read by position, as the states in order: align them (e.g. allowed.loc[states])"
+        )
+
+
 class TransitionMask(ParamsMixin):
     """A mask rule: the valid classes of a row are the allowed next states of its state.
 
@@ -550,6 +572,8 @@ class TransitionMask(ParamsMixin):
         :meth:`ClassMask.coerce`: a boolean ``(n_states, n_classes)`` table (True when
         class ``j``, in the estimator's ``classes_`` order, may follow), a ``ClassMask``, a
         sparse matrix, or per-state lists of class indices (which need ``n_classes``).
+        Its rows are read by position; a pandas table's index must therefore be
+        ``0..n_states-1`` in order, or equal ``states``.
     n_classes : int, optional
         Number of classes, for ``allowed`` given as per-state lists of class indices.
     states : sequence, optional
@@ -586,6 +610,7 @@ class TransitionMask(ParamsMixin):
         self.n_classes = self._table.n_classes if n_classes is None else n_classes
         self.states = states
         self._states = None
+        _check_table_index(allowed, states)
         if states is not None:
             labels = np.asarray(states, dtype=object)
             if (

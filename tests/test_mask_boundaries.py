@@ -506,6 +506,26 @@ def test_transition_mask_on_other_feature_containers(data):
         bo.TransitionMask("state", allowed)(frame)
 
 
+def test_a_pandas_table_must_say_its_rows_are_the_states():
+    """``allowed`` as a DataFrame: its rows are read by position (the states 0..S-1, or
+    ``states`` in order). An index naming them otherwise used to be ignored, so a table
+    with its rows reordered gave each state another state's classes."""
+    table = pd.DataFrame([[True, True, False], [False, True, True], [True, False, True]])
+    X = np.array([[0.0], [1.0], [2.0]])
+    reordered = table.loc[[2, 0, 1]]
+    with pytest.raises(ValueError, match=r"^allowed: its index \(\[2, 0, 1\]\) is not the states 0..2"):
+        bo.TransitionMask(0, reordered)
+    rule = bo.TransitionMask(0, reordered, states=list(reordered.index))
+    np.testing.assert_array_equal(rule(X).to_dense(), table.to_numpy())
+    with pytest.raises(ValueError, match=r"^allowed: its index \(\[2, 0, 1\]\) differs from states"):
+        bo.TransitionMask(0, reordered, states=[0, 1, 2])
+    named = table.set_axis(["idle", "busy", "away"])
+    rule = bo.TransitionMask("state", named, states=["idle", "busy", "away"])
+    np.testing.assert_array_equal(rule(pd.DataFrame({"state": ["away"]})).to_dense(), table.to_numpy()[[2]])
+    for same in (table, pd.Series([[0, 1], [1, 2], [0, 2]])):  # the default index: as before
+        np.testing.assert_array_equal(bo.TransitionMask(0, same, n_classes=3)(X).to_dense(), table.to_numpy())
+
+
 @pytest.mark.parametrize("name", ["model.json", "model.ubj", "model.txt"])
 def test_saved_and_loaded_models_still_refuse_to_predict_without_a_mask(name, data, tmp_path):
     X, y, mask, _ = data
