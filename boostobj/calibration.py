@@ -82,12 +82,23 @@ class MaskedCalibratedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         valid_mask : mask-like, optional
             As for the estimator (default: its ``mask_from``).
         sample_weight : array-like of shape (n,), optional
-            Weights of the calibration log-loss (and of the estimator's fit when cross-fitted).
+            Weights of the calibration log-loss (and of the estimator's fit when cross-fitted):
+            finite, >= 0 and not all 0 (cross-fitted: on each fold's training rows too).
+
+        Raises
+        ------
+        ValueError
+            For weights that sum to zero (the log-loss is undefined), or, cross-fitted, that
+            sum to zero on a fold's training rows (that fold's model cannot be fitted).
         """
         if self.method not in _METHODS:
             raise ValueError(f"method: expected one of {list(_METHODS)}; got {self.method!r}")
         n = _inputs.n_rows_of(X)
         weight = _inputs.check_sample_weight(sample_weight, n)
+        if weight is not None and not weight.sum() > 0:
+            raise ValueError(
+                "sample_weight: the weights sum to zero; the calibration's log-loss is undefined"
+            )
         if isinstance(self.cv, str) and self.cv == "prefit":
             check_is_fitted(self.estimator, "booster_")
             self.estimator_ = self.estimator
@@ -110,7 +121,13 @@ class MaskedCalibratedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         classes = np.unique(y) if given is None else np.asarray(given)
         mask = None if valid_mask is None else ClassMask.coerce(valid_mask, classes=classes)
         margins = np.full((len(y), len(classes)), -np.inf)
-        for train, test in check_cv(self.cv, y, classifier=True).split(X, y):
+        for i, (train, test) in enumerate(check_cv(self.cv, y, classifier=True).split(X, y)):
+            if weight is not None and not weight[train].sum() > 0:
+                raise ValueError(
+                    f"sample_weight: the weights sum to zero on the training rows of fold {i} (all the "
+                    f"weight is in its held-out rows), so its model cannot be fitted; spread the weight "
+                    f"over more than one fold"
+                )
             fold = clone(self.estimator).set_params(classes=classes)  # every fold knows every class
             kwargs = {} if weight is None else {"sample_weight": weight[train]}
             if mask is not None:

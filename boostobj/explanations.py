@@ -10,10 +10,16 @@ start margin, so that for every row ``i`` and valid class ``k``::
 classes that are forbidden in a row: their probability is exactly 0 whatever the trees
 say, so their contributions explain nothing and are NaN, not silently 0-mass noise that
 would dominate a summary plot.
+
+A one-margin (binary) model has one margin ``f``, the log-odds of class 1; it is explained
+as the two columns ``(0, f)`` that ``predict_proba`` takes the softmax of: class 0 is the
+reference, its margin 0 (zero contributions, base value 0), and class 1's contributions
+are those of ``f``.
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +50,12 @@ class MaskedExplanation:
     classes : list
         Class labels, in the order of axis 1.
 
+    Raises
+    ------
+    ValueError
+        If ``values`` is not 3-D, or ``base_values``, ``valid`` or ``classes`` disagree
+        with its first two axes.
+
     Examples
     --------
     >>> import numpy as np
@@ -65,6 +77,22 @@ class MaskedExplanation:
     feature_names: list
     classes: list
 
+    def __post_init__(self) -> None:
+        shape = np.shape(self.values)
+        if len(shape) != 3:
+            raise ValueError(f"values: expected shape (n, K, n_features); got {shape}")
+        for name in ("base_values", "valid"):
+            got = np.shape(getattr(self, name))
+            if got != shape[:2]:
+                raise ValueError(
+                    f"{name}: expected shape {shape[:2]}, the first two axes of values; got {got}"
+                )
+        if len(self.classes) != shape[1]:
+            raise ValueError(
+                f"classes: expected {shape[1]} labels (one per entry of axis 1 of values); "
+                f"got {len(self.classes)}"
+            )
+
     def margins(self) -> np.ndarray:
         """(n, K): ``base_values + values.sum(-1)``, the masked margins (NaN where forbidden)."""
         return self.base_values + self.values.sum(axis=-1)
@@ -75,19 +103,25 @@ class MaskedExplanation:
         Parameters
         ----------
         class_index : int
-            Position of the class in ``classes`` (axis 1).
+            Position of the class in ``classes`` (axis 1). For a one-margin (binary) model,
+            1 explains its margin (the log-odds of class 1); class 0 is the reference, all 0.
 
         Returns
         -------
         shap.Explanation with values of shape (n_valid_rows, n_features), for shap's plots.
+
+        Raises
+        ------
+        TypeError
+            If ``class_index`` is not an integer.
+        ValueError
+            If it is outside ``0..len(classes) - 1``.
         """
+        k = _class_position(class_index, len(self.classes))
         try:
             import shap
         except ImportError:  # pragma: no cover - the explain extra installs it
             raise ImportError("to_shap needs shap: pip install 'boostobj[explain]'") from None
-        k = int(class_index)
-        if not 0 <= k < len(self.classes):
-            raise ValueError(f"class_index: expected 0..{len(self.classes) - 1}; got {class_index!r}")
         rows = np.flatnonzero(self.valid[:, k])
         data = self.data.iloc[rows] if hasattr(self.data, "iloc") else np.asarray(self.data)[rows]
         return shap.Explanation(
@@ -97,6 +131,17 @@ class MaskedExplanation:
             feature_names=list(self.feature_names),
             output_names=str(self.classes[k]),
         )
+
+
+def _class_position(class_index: Any, n_classes: int) -> int:
+    """``class_index`` as a position in ``0..n_classes - 1`` (a clear error otherwise)."""
+    if isinstance(class_index, (bool, np.bool_)) or not isinstance(class_index, numbers.Integral):
+        raise TypeError(
+            f"class_index: expected an integer position in classes (0..{n_classes - 1}); got {class_index!r}"
+        )
+    if not 0 <= class_index < n_classes:
+        raise ValueError(f"class_index: expected 0..{n_classes - 1}; got {class_index!r}")
+    return int(class_index)
 
 
 def explain(
@@ -109,13 +154,24 @@ def explain(
     model : MaskedXGBClassifier, MaskedLGBMClassifier, xgboost.Booster or lightgbm.Booster
     X : array-like or DataFrame of shape (n, n_features)
     valid_mask : mask-like or "all", optional
-        For an estimator: as in its ``predict_proba`` (default ``mask_from(X)``).
+        For an estimator: as in its ``predict_proba`` (default ``mask_from(X)``; two
+        classes for a one-margin binary estimator, as there).
     mask, init_score
-        For a booster: as given to :func:`boostobj.predict_proba`.
+        For a booster: as given to :func:`boostobj.predict_proba` (which takes no mask for
+        a one-margin booster: neither does this).
 
     Returns
     -------
     MaskedExplanation
+        Axis 1 has one entry per class; a one-margin (binary) model's margin ``f`` is
+        explained as the two classes ``(0, f)`` (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        For a mask or ``init_score`` given with an estimator, ``valid_mask`` with a
+        booster, a mask with a one-margin booster, or a mask or ``init_score`` whose number
+        of classes differs from the booster's margins.
 
     Examples
     --------
@@ -140,30 +196,50 @@ def explain(
     else:
         if valid_mask is not None:
             raise ValueError("valid_mask: for a booster pass mask= (and init_score=)")
-        booster = model
-        _backend_of(booster)
-        intercept = check_intercept(init_score)
-        best = None
-        classes = None
-        cmask = None if mask is None else coerce_mask(mask, intercept)
-        features = X
+        booster, best, features = model, None, X
+        k = _n_outputs(booster, _backend_of(booster))
+        intercept = _booster_intercept(init_score, k)
+        classes = [0, 1] if k == 1 else None  # one margin: the log-odds of label 1 against label 0
+        cmask = None if mask is None else _booster_mask(mask, intercept, k)
     backend = _backend_of(booster)
     k = _n_outputs(booster, backend)
     n = n_rows_of(X)
-    intercept = np.zeros(k) if intercept is None else np.broadcast_to(intercept, (k,)).astype(np.float64)
-    contributions = _contributions(booster, backend, features, intercept, best, n, k)
-    values, base = contributions[..., :-1], contributions[..., -1]
-    if cmask is None:
-        valid = np.ones((n, k), dtype=bool)
-    else:
+    if cmask is not None:
         cmask.check_rows(n, "X")
-        if cmask.n_classes != k:
-            raise ValueError(f"mask: has {cmask.n_classes} classes but the model predicts {k}")
-        valid = cmask.to_dense()
+    intercept = np.zeros(k) if intercept is None else np.asarray(intercept, dtype=np.float64).reshape(k)
+    contributions = _contributions(booster, backend, features, intercept, best, n, k)
+    if k == 1:  # one margin f: the two classes (0, f) that predict_proba takes the softmax of
+        contributions = np.concatenate([np.zeros_like(contributions), contributions], axis=1)
+    values, base = contributions[..., :-1], contributions[..., -1]
+    valid = np.ones(base.shape, dtype=bool) if cmask is None else cmask.to_dense()
     values[~valid] = np.nan
     base[~valid] = np.nan
     names = _feature_names(booster, backend, X)
     return MaskedExplanation(values, base, valid, X, names, list(range(k)) if classes is None else classes)
+
+
+def _booster_intercept(init_score: Any, k: int) -> np.ndarray | None:
+    """``init_score`` for a booster of ``k`` margins, checked as :func:`boostobj.predict_margin` does."""
+    intercept = check_intercept(init_score)
+    if intercept is not None and intercept.size != k:
+        raise ValueError(
+            f"init_score: expected {k} values (one per margin of the booster); got {intercept.size}"
+        )
+    return intercept
+
+
+def _booster_mask(mask: Any, intercept: np.ndarray | None, k: int) -> Any:
+    """A booster's ``mask=`` as a ``ClassMask`` of its ``k`` margins (none for one margin)."""
+    if k == 1:
+        raise ValueError(
+            "mask: a one-margin (binary) booster has no per-row classes to mask (boostobj.predict_proba "
+            "takes no mask for it either); explain it without mask=, or explain the MaskedXGBClassifier "
+            "/ MaskedLGBMClassifier with valid_mask="
+        )
+    cmask = coerce_mask(mask, intercept)
+    if cmask.n_classes != k:
+        raise ValueError(f"mask: has {cmask.n_classes} classes but the booster predicts {k}; they must match")
+    return cmask
 
 
 def _contributions(

@@ -96,3 +96,37 @@ def test_errors(problem):
 
     with pytest.raises(NotFittedError):
         MaskedCalibratedClassifier(MaskedXGBClassifier()).fit(X[:100], y[:100])
+
+
+@pytest.mark.parametrize("method", ["temperature", "vector"])
+def test_weights_summing_to_zero_are_refused_on_every_path(method, problem):
+    """All-zero weights leave the calibration log-loss undefined (0 / 0): an error, never a
+    silent T = 1; cross-fitted, a fold whose training rows carry no weight is named."""
+    X, y, mask, clf = problem["X"], problem["y"], problem["mask"], problem["clf"]
+    message = r"^sample_weight: the weights sum to zero; the calibration's log-loss is undefined$"
+    with pytest.raises(ValueError, match=message):
+        MaskedCalibratedClassifier(clf, method=method).fit(
+            X[1200:1400], y[1200:1400], sample_weight=np.zeros(200)
+        )
+    base = MaskedXGBClassifier(n_estimators=2, n_jobs=1)
+    rows = slice(0, 300)
+    with pytest.raises(ValueError, match=message):
+        MaskedCalibratedClassifier(base, method=method, cv=3).fit(
+            X[rows], y[rows], valid_mask=mask[rows], sample_weight=np.zeros(300)
+        )
+    from sklearn.model_selection import KFold
+
+    weight = np.zeros(300)
+    weight[:100] = 1.0  # all of it in fold 0's held-out rows: fold 0's model has none
+    with pytest.raises(
+        ValueError,
+        match=r"^sample_weight: the weights sum to zero on the training rows of fold 0 \(all the weight",
+    ):
+        MaskedCalibratedClassifier(base, method=method, cv=KFold(3)).fit(
+            X[rows], y[rows], valid_mask=mask[rows], sample_weight=weight
+        )
+    # weight on a few rows only is fine
+    weight = np.zeros(200)
+    weight[::7] = 1.0
+    cal = MaskedCalibratedClassifier(clf, method=method).fit(X[1200:1400], y[1200:1400], sample_weight=weight)
+    assert np.isfinite(cal.temperature_) and np.isfinite(cal.bias_).all()
