@@ -121,6 +121,18 @@ def _bo():
     return boostobj
 
 
+def _pd():
+    import pandas
+
+    return pandas
+
+
+def _calibrated(ctx: Ctx, **fit_kwargs: Any) -> Any:
+    from boostobj.calibration import MaskedCalibratedClassifier
+
+    return MaskedCalibratedClassifier(ctx.fit()).fit(ctx.X, Y, valid_mask=ctx.mask, **fit_kwargs)
+
+
 def _xgb():
     import xgboost
 
@@ -505,6 +517,14 @@ CATALOGUE: list[Row] = [
     ),
     Row(
         "labels",
+        "classes= out of sorted order",
+        "MaskedXGBClassifier.fit",
+        lambda c: c.fit({}, classes=[3, 2, 1, 0]),
+        "ValueError",
+        "classes: expected the labels in sorted order (they become classes_, the columns of predict_proba, which scikit-learn's scorers read in sorted label order); got [3, 2, 1, 0]; pass them sorted, with a dense mask's columns in that order",
+    ),
+    Row(
+        "labels",
         "string labels with a None",
         "MaskedXGBClassifier.fit",
         lambda c: (
@@ -586,7 +606,23 @@ CATALOGUE: list[Row] = [
         "ValueError",
         "class_weight: weights must be a 1-D set of finite numbers >= 0; got [1.0, -2.0, 1.0, 1.0]",
     ),
+    Row(
+        "weights",
+        "calibration weights summing to 0",
+        "MaskedCalibratedClassifier.fit",
+        lambda c: _calibrated(c, sample_weight=np.zeros(N)),
+        "ValueError",
+        "sample_weight: the weights sum to zero; the calibration's log-loss is undefined",
+    ),
     # ------------------------------------------------------------------ margins
+    Row(
+        "margins",
+        "explain with an intercept of the wrong length",
+        "explain",
+        lambda c: _bo().explain(c.xgb_booster, c.X, mask=c.mask, init_score=np.zeros(3)),
+        "ValueError",
+        "init_score: expected 4 values (one per margin of the booster); got 3",
+    ),
     Row(
         "margins",
         "NaN margin on a valid class",
@@ -644,6 +680,18 @@ CATALOGUE: list[Row] = [
         "base_margin: set by xgboost_dmatrix from mask and init_score; pass those instead",
     ),
     # ------------------------------------------------------------------ shapes
+    Row(
+        "shapes",
+        "a mask given to explain with a one-margin booster",
+        "explain",
+        lambda c: _bo().explain(
+            _bo().MaskedXGBClassifier(n_estimators=2).fit(c.X, (Y > 0).astype(int)).booster_,
+            c.X,
+            mask=np.ones((N, 2), bool),
+        ),
+        "ValueError",
+        "mask: a one-margin (binary) booster has no per-row classes to mask (boostobj.predict_proba takes no mask for it either); explain it without mask=, or explain the MaskedXGBClassifier / MaskedLGBMClassifier with valid_mask=",
+    ),
     Row(
         "shapes",
         "flat margins to a multiclass loss",
@@ -939,6 +987,26 @@ CATALOGUE: list[Row] = [
         lambda c: _bo().TransitionMask(0, np.ones((2, K), bool))(np.full((3, 2), 7.0)),
         "ValueError",
         "X: row 0 has state 7.0 in column 0; expected an integer 0 <= state < 2 (the rows of allowed)",
+    ),
+    Row(
+        "estimator",
+        "a pandas TransitionMask table whose index is not its states in order",
+        "TransitionMask",
+        lambda c: _bo().TransitionMask(0, _pd().DataFrame(np.ones((2, K), bool), index=[1, 0])),
+        "ValueError",
+        "allowed: its index ([1, 0]) is not the states 0..1 in order, and its rows are read by position; pass states=list(allowed.index) to name the states by the index, or reset_index(drop=True)",
+    ),
+    Row(
+        "estimator",
+        "export_model with TransitionMask states that are not integers",
+        "export_model",
+        lambda c: _bo().export_model(
+            c.xgb_booster,
+            "m.json",
+            mask_rule=_bo().TransitionMask(0, np.ones((2, K), bool), states=["a", "b"]),
+        ),
+        "ValueError",
+        "mask_rule: its states (['a', 'b']) are not all integers below 2**22 in magnitude; the mask trees split on numeric states, so code the states as such integers to export the mask (or export without it and add the offset at predict time)",
     ),
     Row(
         "estimator",
