@@ -12,6 +12,7 @@ import numpy as np
 from . import _inputs
 from ._buffers import OutputBuffers
 from ._carry import START_LIMIT, attach, margins_of
+from ._maskgrammar import check_aligned
 from ._params import ConfigMixin
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss
 from .masks import INVALID_BELOW, ClassMask
@@ -371,6 +372,7 @@ def dataset_fields(
     weights must stay finite in ``dtype`` (XGBoost reads them as float32).
     """
     n_rows = _inputs.n_rows_of(X)
+    check_aligned(X, mask, "mask")  # a pandas mask must list X's rows, in X's order
     intercept = check_intercept(init_score)
     # a one-value intercept is a one-margin (binary) model's: labels 0 and 1
     n_classes = None if intercept is None else max(intercept.size, 2)

@@ -26,6 +26,9 @@ One reading per input, decided by what the values *are*, never by how they are n
    how to choose: booleans for a dense mask, :meth:`ClassMask.from_lists` for indices.
 
 The functions here only read containers; ``ClassMask`` validates and canonicalises.
+Rows are read by position, never by an index label: :func:`check_aligned` is the check,
+for every function that takes features and a mask together, that a pandas mask lists the
+same rows as pandas features.
 """
 
 from __future__ import annotations
@@ -107,6 +110,38 @@ def read(mask: Any, n_classes: int | None, classes: np.ndarray | None) -> Dense 
         )
     rows = _rows_of(mask)
     return _read_rows(rows, n_classes, classes)
+
+
+# ---------------------------------------------------------------------- alignment
+def check_aligned(X: Any, mask: Any, name: str) -> None:
+    """Raise a ``ValueError`` when ``X`` and ``mask`` both have an index and they differ.
+
+    Masks are matched to rows by position (the grammar never reads an index), so a pandas
+    mask indexed unlike pandas features (shuffled, or sliced from another frame) would give
+    each row another row's classes. Only two indexed containers are compared (pandas, or
+    any ``index`` with an ``equals`` method); NumPy arrays, lists, polars and Arrow data, a
+    DMatrix or a ``ClassMask`` have no index, and pass.
+
+    Parameters
+    ----------
+    X : features (array-like, DataFrame, DMatrix, ...)
+    mask : mask-like
+    name : str
+        The mask's argument, for the message (``"mask"``, ``"valid_mask"``, ...).
+    """
+    x_index, mask_index = _index_of(X), _index_of(mask)
+    if x_index is None or mask_index is None or x_index.equals(mask_index):
+        return
+    raise ValueError(
+        f"{name}: its index differs from X's; masks are matched to rows by position, so align "
+        f"them first (e.g. mask.loc[X.index]) or pass plain arrays"
+    )
+
+
+def _index_of(data: Any) -> Any:
+    """A pandas-like row index of ``data``, or None (``list.index`` is a method, not an index)."""
+    index = getattr(data, "index", None)
+    return index if hasattr(index, "equals") else None
 
 
 # ---------------------------------------------------------------------- rows

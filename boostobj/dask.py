@@ -14,7 +14,9 @@ Only ``import boostobj.dask`` imports Dask (the optional extra ``boostobj[dask]`
 Masks are Dask arrays or DataFrames of shape (n, K) holding booleans, one row per row of
 ``X`` (rechunked to ``X``'s partitions if needed), each partition read by the mask grammar
 of :meth:`boostobj.ClassMask.coerce` (a DataFrame's columns are matched to the classes by
-label; float 0/1 is a dense mask; integer 0/1 reads two ways and is an error). A Dask array that already
+label; float 0/1 is a dense mask; integer 0/1 reads two ways and is an error). Rows are
+matched by position: a DataFrame mask with a DataFrame ``X`` must have ``X``'s index
+(checked in each partition). A Dask array that already
 holds an offset is not accepted as such: a float array of 0/1 and an offset of 0/-1e30
 cannot be told apart in a partition of all zeros; pass ``offset > -1e29`` instead.
 """
@@ -32,7 +34,7 @@ from distributed import Client, wait
 
 from . import _inputs
 from ._adapters import check_intercept, margin_init
-from ._maskgrammar import column_order
+from ._maskgrammar import check_aligned, column_order
 from .masks import ClassMask
 from .predict import _backend_of, _n_outputs
 from .predict import predict_proba as _local_predict_proba
@@ -109,9 +111,10 @@ def start_margins(
     trailing = () if mask is None and n_classes == 1 else (n_classes,)  # a scalar intercept: (n,)
     mask_parts = _parts(mask, chunks, "mask")
     y_parts = _parts(y, chunks, "y")
+    rows_of = _row_labels(X, mask, chunks)
     blocks = [
         dask.delayed(_start_block, pure=True)(
-            mask_parts[i], y_parts[i], rows, n_classes, intercept, dtype, _where(i, chunks)
+            mask_parts[i], y_parts[i], rows, n_classes, intercept, dtype, _where(i, chunks), rows_of[i]
         )
         for i, rows in enumerate(chunks)
     ]
@@ -281,9 +284,10 @@ def predict_proba(
     model = client.scatter(booster, hash=False)
     x_parts = _parts(X, chunks, "X")
     mask_parts = _parts(mask, chunks, "mask")
+    rows_of = _row_labels(X, mask, chunks)
     blocks = [
         dask.delayed(_proba_block, pure=True)(
-            model, x_parts[i], mask_parts[i], n_out, intercept, _where(i, chunks), predict_kwargs
+            model, x_parts[i], mask_parts[i], n_out, intercept, _where(i, chunks), predict_kwargs, rows_of[i]
         )
         for i in range(len(chunks))
     ]
@@ -310,9 +314,42 @@ def _block_mask(block: Any, n_classes: int, where: str) -> ClassMask:
         raise _located(error, where) from None
 
 
+def _row_labels(X: Any, mask: Any, chunks: tuple[int, ...]) -> list[Any]:
+    """Per partition of ``X``, the row labels of ``X`` and of the mask, when both are Dask
+    DataFrames (else ``None``): masks are matched to rows by position, so a mask frame
+    indexed unlike ``X`` (rows in another order) is an error, checked where each
+    partition is computed (``_check_rows_match``)."""
+    if not (isinstance(X, (dd.DataFrame, dd.Series)) and isinstance(mask, (dd.DataFrame, dd.Series))):
+        return [None] * len(chunks)
+    x_labels = _parts(X.index.to_series(), chunks, "X")
+    mask_labels = _parts(mask.index.to_series(), chunks, "mask")
+    return [dask.delayed(tuple)([a, b]) for a, b in zip(x_labels, mask_labels, strict=True)]
+
+
+def _check_rows_match(labels: tuple | None, where: str) -> None:
+    """``check_aligned`` on one partition's row labels of ``X`` and of the mask."""
+    if labels is None:
+        return
+    import pandas as pd
+
+    x_rows, mask_rows = (pd.Series(0, index=np.asarray(part)) for part in labels)
+    try:
+        check_aligned(x_rows, mask_rows, "mask")
+    except ValueError as error:
+        raise _located(error, where) from None
+
+
 def _start_block(
-    mask: Any, y: Any, n_rows: int, n_classes: int, intercept: np.ndarray | None, dtype: Any, where: str
+    mask: Any,
+    y: Any,
+    n_rows: int,
+    n_classes: int,
+    intercept: np.ndarray | None,
+    dtype: Any,
+    where: str,
+    labels: tuple | None = None,
 ) -> np.ndarray:
+    _check_rows_match(labels, where)
     cmask = None if mask is None else _block_mask(mask, n_classes, where)
     if cmask is not None:
         cmask.check_rows(n_rows, where)
@@ -387,7 +424,9 @@ def _proba_block(
     intercept: np.ndarray | None,
     where: str,
     predict_kwargs: dict,
+    labels: tuple | None = None,
 ) -> np.ndarray:
+    _check_rows_match(labels, where)
     cmask = None if mask is None else _block_mask(mask, n_out, where)
     return _local_predict_proba(booster, X, mask=cmask, init_score=intercept, **predict_kwargs)
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from ._adapters import check_intercept, coerce_mask
 from ._inputs import n_rows_of
+from ._maskgrammar import check_aligned
 from .predict import _backend_of, _n_outputs
 
 __all__ = ["explain", "MaskedExplanation"]
@@ -200,6 +201,7 @@ def explain(
         k = _n_outputs(booster, _backend_of(booster))
         intercept = _booster_intercept(init_score, k)
         classes = [0, 1] if k == 1 else None  # one margin: the log-odds of label 1 against label 0
+        check_aligned(X, mask, "mask")  # a pandas mask must list X's rows, in X's order
         cmask = None if mask is None else _booster_mask(mask, intercept, k)
     backend = _backend_of(booster)
     k = _n_outputs(booster, backend)

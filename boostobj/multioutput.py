@@ -51,7 +51,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _inputs
 from ._backends import DataSet
-from ._maskgrammar import encode_labels
+from ._maskgrammar import check_aligned, encode_labels
 from ._paramdocs import document
 from .grouped import GroupedSoftmaxLoss
 from .losses import HESSIAN_CONVENTIONS
@@ -61,7 +61,6 @@ from .sklearn import (
     LightGBMParamsMixin,
     MaskedEstimator,
     XGBoostParamsMixin,
-    _check_aligned,
     _renamed,
     check_sorted_classes,
 )
@@ -342,7 +341,7 @@ class MaskedMultiOutputBoostingClassifier(ClassifierMixin, MaskedEstimator):
                 if item is None:
                     parts.append(ClassMask.full(n_rows, int(sizes[g])))
                     continue
-                _check_aligned(X, item, name)
+                check_aligned(X, item, name)
                 try:
                     part = ClassMask.coerce(item, classes=self.classes_[g])
                 except (TypeError, ValueError) as error:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ._adapters import check_intercept, margin_init
 from ._inputs import n_rows_of
+from ._maskgrammar import check_aligned
 from .losses import BinaryLogLoss, masked_softmax
 from .masks import ClassMask
 
@@ -31,7 +32,8 @@ def predict_margin(
         XGBoost's ``base_score`` when it has none: pass ``xgboost.DMatrix(X)`` for a
         model trained by a built-in objective on a DMatrix without ``base_margin``).
     mask, init_score
-        As given to the data set the booster was trained on.
+        As given to the data set the booster was trained on. The mask's rows are matched
+        to ``data``'s by position: a pandas mask must have the index of a pandas ``data``.
     **predict_kwargs
         Passed to the booster's ``predict`` (e.g. ``iteration_range=``, ``num_iteration=``).
 
@@ -54,6 +56,7 @@ def predict_margin(
     ((300, 4), True)
     """
     backend = _backend_of(booster)
+    check_aligned(data, mask, "mask")  # a pandas mask must list data's rows, in data's order
     intercept = check_intercept(init_score)
     if mask is not None or intercept is not None:
         k = _n_outputs(booster, backend)
@@ -117,7 +120,8 @@ def predict_proba(
         ``base_margin``, pass ``xgboost.DMatrix(X)`` (and ``mask=`` to renormalise), so that
         XGBoost's learned ``base_score`` is kept.
     mask : ClassMask or mask-like, optional
-        Valid classes of each row of ``data``. ``None``: read them from the margins (a
+        Valid classes of each row of ``data``, matched by position (a pandas mask must
+        have the index of a pandas ``data``). ``None``: read them from the margins (a
         DMatrix's ``base_margin`` offset), or take every class.
     init_score : array-like of shape (K,), optional
         The intercept the training data was built with (``init_score=`` of

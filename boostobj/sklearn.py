@@ -56,7 +56,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from . import _inputs
 from ._backends import DataSet, LightGBMBackend, XGBoostBackend, check_booster_params
 from ._frames import apply_categories, fit_categories, is_native_frame
-from ._maskgrammar import encode_labels
+from ._maskgrammar import check_aligned, encode_labels
 from ._paramdocs import document
 from ._threads import check_thread_count
 from .losses import BinaryLogLoss, Loss, SoftmaxLoss, masked_softmax
@@ -232,7 +232,7 @@ class MaskedEstimator(BoostingEstimator):
                     f"pass {name}=..., or {name}='all' for every class.{routing}"
                 )
             return None
-        _check_aligned(X, valid_mask, source)
+        check_aligned(X, valid_mask, source)
         mask = self._coerce_mask(X, valid_mask, n_rows, source)
         if len(mask) != n_rows:
             raise ValueError(f"{source}: has {len(mask)} rows but X has {n_rows}; they must match")
@@ -590,18 +590,6 @@ def _renamed(error: Exception, name: str) -> Exception:
     if text.startswith("mask: "):
         text = f"{name}: {text[len('mask: ') :]}"
     return type(error)(text)
-
-
-def _check_aligned(X: Any, mask: Any, name: str) -> None:
-    """A pandas ``X`` and a pandas mask must list the same rows: masks are read by position."""
-    x_index, mask_index = getattr(X, "index", None), getattr(mask, "index", None)
-    if x_index is None or mask_index is None or not hasattr(x_index, "equals"):
-        return
-    if not x_index.equals(mask_index):
-        raise ValueError(
-            f"{name}: its index differs from X's; masks are matched to rows by position, so align "
-            f"them first (e.g. mask.loc[X.index]) or pass plain arrays"
-        )
 
 
 # ---------------------------------------------------------------------- backends' parameters

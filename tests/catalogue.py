@@ -175,6 +175,25 @@ def _fit_frames(c: Ctx) -> Any:
     return _bo().MaskedXGBClassifier(n_estimators=2).fit(pd.DataFrame(c.X), Y, valid_mask=shuffled)
 
 
+def _shuffled_frame(c: Ctx) -> Any:
+    return _frame(c).sample(frac=1.0, random_state=0)
+
+
+def _predict_frames(c: Ctx) -> Any:
+    return _bo().predict_proba(c.xgb_booster, _pd().DataFrame(c.X), mask=_shuffled_frame(c))
+
+
+def _dmatrix_frames(c: Ctx) -> Any:
+    return _bo().xgboost_dmatrix(_pd().DataFrame(c.X), Y, mask=_shuffled_frame(c))
+
+
+def _dataset_series(c: Ctx) -> Any:
+    lists = _pd().Series([list(np.flatnonzero(row)) for row in c.mask.to_dense()])
+    return _bo().lightgbm_dataset(
+        _pd().DataFrame(c.X).iloc[::-1], Y[::-1], mask=lists, init_score=np.zeros(K)
+    )
+
+
 def _train_replaced_base_margin(c: Ctx) -> Any:
     dtrain = _bo().xgboost_dmatrix(c.X, Y, mask=c.mask)
     dtrain.set_base_margin(-c.mask.margin_offset())  # the offset on the wrong classes
@@ -337,6 +356,30 @@ CATALOGUE: list[Row] = [
         _fit_frames,
         "ValueError",
         "valid_mask: its index differs from X's; masks are matched to rows by position, so align them first (e.g. mask.loc[X.index]) or pass plain arrays",
+    ),
+    Row(
+        "mask",
+        "a pandas mask indexed unlike the features",
+        "predict_proba",
+        _predict_frames,
+        "ValueError",
+        "mask: its index differs from X's; masks are matched to rows by position, so align them first (e.g. mask.loc[X.index]) or pass plain arrays",
+    ),
+    Row(
+        "mask",
+        "a pandas mask indexed unlike X",
+        "xgboost_dmatrix",
+        _dmatrix_frames,
+        "ValueError",
+        "mask: its index differs from X's; masks are matched to rows by position, so align them first (e.g. mask.loc[X.index]) or pass plain arrays",
+    ),
+    Row(
+        "mask",
+        "a Series of per-row lists indexed unlike X",
+        "lightgbm_dataset",
+        _dataset_series,
+        "ValueError",
+        "mask: its index differs from X's; masks are matched to rows by position, so align them first (e.g. mask.loc[X.index]) or pass plain arrays",
     ),
     Row(
         "mask",

@@ -230,6 +230,31 @@ def test_dataframes_and_unaligned_partitions(client, tdata):
     _check_masked_proba(proba, mask)
 
 
+def test_a_mask_frame_indexed_unlike_x_is_refused(client, tdata):
+    """Masks are matched to rows by position: a Dask DataFrame mask listing X's rows in
+    another order (or other rows) is an error naming the partition, not a silent wrong
+    mask; the same rows in other partitions are fine (above)."""
+    X, mask = tdata["X"], tdata["mask"]
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    dX = dd.from_pandas(frame, npartitions=3)
+    shuffled = pd.DataFrame(mask.to_dense()).sample(frac=1.0, random_state=0)
+    dm = dd.from_pandas(shuffled, npartitions=3, sort=False)
+    # whichever partition a worker computes first is reported: every one is misaligned here
+    message = r"^mask: its index differs from X's; .*\[in partition \d \(rows \d+..\d+\)"
+    with pytest.raises(ValueError, match=message):
+        bdask.start_margins(dX, dm).compute()
+    with pytest.raises(ValueError, match=message):
+        bdask.dask_dmatrix(client, dX, da.from_array(tdata["y"], chunks=700), mask=dm)
+    in_order = dd.from_pandas(pd.DataFrame(mask.to_dense()), npartitions=3)
+    dtrain = bdask.dask_dmatrix(client, dX, da.from_array(tdata["y"], chunks=700), mask=in_order)
+    booster = dxgb.train(client, XGB_PARAMS, dtrain, 1, obj=boostobj.xgboost_objective())["booster"]
+    with pytest.raises(ValueError, match=message):
+        bdask.predict_proba(client, booster, dX, mask=dm).compute()
+    # a NumPy-backed Dask mask has no index: read by position, as documented
+    aligned = bdask.predict_proba(client, booster, dX, mask=da.from_array(mask.to_dense(), chunks=700))
+    _check_masked_proba(aligned, mask)
+
+
 def _lying_mask(dense, chunk, bad_block, width):
     """A Dask mask whose partition ``bad_block`` has ``width`` columns while K are declared."""
     blocks = []
