@@ -24,6 +24,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted
 
 from . import _inputs
+from ._maskgrammar import check_aligned
 from .masks import ClassMask
 
 __all__ = ["MaskedCalibratedClassifier"]
@@ -94,6 +95,7 @@ class MaskedCalibratedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         if self.method not in _METHODS:
             raise ValueError(f"method: expected one of {list(_METHODS)}; got {self.method!r}")
         n = _inputs.n_rows_of(X)
+        check_aligned(X, valid_mask, "valid_mask")  # before any fold is fitted
         weight = _inputs.check_sample_weight(sample_weight, n)
         if weight is not None and not weight.sum() > 0:
             raise ValueError(

@@ -130,3 +130,21 @@ def test_weights_summing_to_zero_are_refused_on_every_path(method, problem):
     weight[::7] = 1.0
     cal = MaskedCalibratedClassifier(clf, method=method).fit(X[1200:1400], y[1200:1400], sample_weight=weight)
     assert np.isfinite(cal.temperature_) and np.isfinite(cal.bias_).all()
+
+
+def test_a_mask_indexed_unlike_x_is_refused_before_any_fold_is_fitted(monkeypatch):
+    import pandas as pd
+
+    from boostobj import MaskedXGBClassifier
+    from boostobj.calibration import MaskedCalibratedClassifier
+    from boostobj.datasets import make_transition_data
+
+    X, y, mask = make_transition_data(300, 4, 2, random_state=0)
+    frame = pd.DataFrame(X)
+    shuffled = pd.DataFrame(mask.to_dense()).sample(frac=1.0, random_state=0)
+    fits = []
+    monkeypatch.setattr(MaskedXGBClassifier, "fit", lambda self, *a, **k: fits.append(1))
+    with pytest.raises(ValueError, match=r"^valid_mask: its index differs from X's"):
+        calibrated = MaskedCalibratedClassifier(MaskedXGBClassifier(n_estimators=2), cv=3)
+        calibrated.fit(frame, y, valid_mask=shuffled)
+    assert fits == []
