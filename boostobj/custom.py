@@ -28,6 +28,7 @@ Derivatives the user does not give are derived, never approximated by finite dif
 
 from __future__ import annotations
 
+import types
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -143,10 +144,10 @@ class CustomLoss(Loss):
         out = []
         for k in orders:
             if k == 0 or fns[k] is not None:
-                value = fns[k](q)
+                value = _label_values(names[k], fns[k], q)
             else:
-                if derived is None:
-                    derived = _jets.derivatives(self.loss_function, q)
+                if derived is None:  # of the Python source: numba cannot take the jets
+                    derived = _jets.derivatives(_python_function(self.loss_function), q)
                     _check_label_values(derived[0], q, "loss")  # derivatives of an undefined loss are moot
                 value = derived[k]
             out.append(_check_label_values(value, q, names[k]))
@@ -299,8 +300,8 @@ def make_loss(
     Parameters
     ----------
     loss : callable
-        ``of="margins"``: ``loss(f, classes, y) -> float``, numba-compilable (plain Python
-        functions are compiled with ``numba.njit``). ``f`` is the row's margins on its
+        ``of="margins"``: ``loss(f, classes, y) -> float``, numba-compilable (compiled with
+        ``numba.njit`` and bounds checks, see Notes). ``f`` is the row's margins on its
         valid classes, shape (K_i,), float64; ``classes`` their class indices, shape
         (K_i,), int64, ascending; ``y`` the position of the row's label in ``f``.
         ``of="label_probability"``: ``loss(q) -> array``, a NumPy expression of the label's
@@ -308,7 +309,9 @@ def make_loss(
         1 - 1.1e-16]``, the loss value at ``max(q, 2.2e-308)``, so ``-log q`` saturates at
         about 708 for rows whose label probability underflows), written with
         arithmetic and ufuncs (``np.log``, ``np.exp``, ``np.log1p``, ``**`` ...) so that it can be
-        differentiated; no branches on values.
+        differentiated; no branches on values. A numba function given here, or called by
+        name from one, runs bounds-checked (Notes); it is differentiated through its Python
+        source.
     gradient, hessian : callable, optional
         ``of="margins"``: ``gradient(f, classes, y)`` and ``hessian(f, classes, y)`` return
         arrays of shape (K_i,): the loss's derivatives and second derivatives in each
@@ -352,6 +355,24 @@ def make_loss(
     ValueError
         A function that returns the wrong shape or a non-finite value: the message
         names the function and the row.
+    IndexError
+        An index out of range in a function, such as ``f[classes[y]]`` where ``f[y]`` is
+        meant: the message names the mistake.
+
+    Notes
+    -----
+    Numba does not check indices unless asked, so an index out of range would read past the
+    array (wrong values, or a crash). boostobj compiles your functions with bounds checks
+    (``boundscheck=True``, with ``nogil=True`` and ``error_model="numpy"``), and numba's
+    option applies to the function compiled only, not to the numba functions it calls. So a
+    function you compiled with ``numba.njit`` yourself is compiled again from its Python
+    source (``py_func``) with these options, yours (``fastmath``, ``parallel``, ``cache``,
+    explicit signatures ...) left out, and so are the numba functions your functions call
+    through a global name or a closure variable. ``get_params``, ``clone`` and pickling keep
+    your function as given. Numba functions reached otherwise (an attribute of a module, as
+    in ``helpers.logsumexp(f)``, or an element of a container) run as they were compiled,
+    unchecked: import them by name, or set ``NUMBA_BOUNDSCHECK=1`` (bounds checks on every
+    numba function of the process; ``NUMBA_BOUNDSCHECK=0`` turns off boostobj's too).
 
     Examples
     --------
@@ -380,6 +401,13 @@ def make_loss(
 #: Compiled row functions, per user loss function and (gradient, hessian): a new CustomLoss
 #: (clone, unpickle, set_params, a grid search) reuses them instead of compiling again.
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: How user row functions are compiled (and the numba functions they call by name, and a function
+#: the user compiled with ``numba.njit``, again from its source): bounds-checked, so that indexing
+#: ``f`` with a class index instead of the label's position is an IndexError, not a read past the row;
+#: NumPy's error model (``1 / 0.0`` is inf, reported as a non-finite value naming the row).
+_JIT_OPTIONS = {"nogil": True, "error_model": "numpy", "boundscheck": True}
+#: Bounds-checked recompilations of the user's numba functions (``_rechecked``), per function.
+_RECHECKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 #: The row the functions are checked on: two valid classes, label at position 0.
 _PROBE = (np.array([0.25, -0.5]), np.array([0, 1], dtype=np.int64), 0)
 
@@ -409,10 +437,95 @@ def _compiled_functions(loss: Any, gradient: Any, hessian: Any) -> tuple[Any, An
 
 
 def _jitted(fn: Callable[..., Any]) -> Any:
-    if isinstance(fn, numba.core.registry.CPUDispatcher):
-        return fn
-    # bounds-checked: indexing f with a class index instead of the label's position is an error
-    return numba.njit(nogil=True, error_model="numpy", boundscheck=True)(fn)
+    """``fn`` compiled with ``_JIT_OPTIONS``, and so are the numba functions it calls by name.
+
+    A function the user compiled with ``numba.njit`` is compiled again from its Python source
+    (``py_func``): numba's ``boundscheck`` applies to the function compiled, not to the numba
+    functions it calls, and a user's own compilation has none (indexing ``f`` with a class index
+    would read past the row instead of raising).
+    """
+    if _is_numba_function(fn):
+        return _rechecked(fn)
+    copy, bind = _with_checked_callees(fn)
+    bind()
+    return numba.njit(**_JIT_OPTIONS)(copy)
+
+
+def _is_numba_function(fn: Any) -> bool:
+    return isinstance(fn, numba.core.registry.CPUDispatcher)
+
+
+def _python_function(fn: Any) -> Any:
+    """The Python source of a numba function (``py_func``); any other function unchanged."""
+    return fn.py_func if _is_numba_function(fn) else fn
+
+
+def _rechecked(fn: Any) -> Any:
+    """The numba function ``fn`` compiled again from its Python source with ``_JIT_OPTIONS``
+    (its own options are not used), cached per ``fn``."""
+    try:
+        return _RECHECKED[fn]
+    except KeyError:
+        pass
+    copy, bind = _with_checked_callees(fn.py_func)
+    _RECHECKED[fn] = checked = numba.njit(**_JIT_OPTIONS)(copy)
+    try:
+        bind()  # after caching: a function that calls itself (or is called back) gets ``checked``
+    except BaseException:
+        _RECHECKED.pop(fn, None)
+        raise
+    return checked
+
+
+def _with_checked_callees(py_func: Any) -> tuple[Any, Callable[[], None]]:
+    """A copy of the Python function ``py_func`` whose global names and closure variables that
+    hold numba functions are to point to their bounds-checked recompilations, and the function that
+    points them there (called once the caller's own recompilation is cached, for recursion).
+
+    Numba functions reached otherwise (an attribute of a module, an element of a container) are
+    left as compiled: without bounds checks."""
+    scope = py_func.__globals__
+    callees = {n: scope[n] for n in _global_names(py_func.__code__) if _is_numba_function(scope.get(n))}
+    cells = py_func.__closure__ or ()
+    jitted_cells = [_is_numba_function(_cell_value(c)) for c in cells]
+    if not callees and not any(jitted_cells):
+        return py_func, lambda: None
+    scope = dict(scope)  # numba reads the globals when it compiles: a snapshot is the same
+    closure = tuple(
+        types.CellType(c.cell_contents) if jitted else c
+        for c, jitted in zip(cells, jitted_cells, strict=True)
+    )
+    copy = types.FunctionType(
+        py_func.__code__, scope, py_func.__name__, py_func.__defaults__, closure or None
+    )
+    copy.__kwdefaults__ = py_func.__kwdefaults__
+    copy.__qualname__ = py_func.__qualname__
+    copy.__doc__ = py_func.__doc__
+
+    def bind() -> None:
+        for name, callee in callees.items():
+            scope[name] = _rechecked(callee)
+        for cell, jitted in zip(closure, jitted_cells, strict=True):
+            if jitted:
+                cell.cell_contents = _rechecked(cell.cell_contents)
+
+    return copy, bind
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """The names a code object (and the code nested in it) may read from its globals."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _cell_value(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
 
 
 def _checked(name: str, fn: Any, *, scalar: bool = False, derived_from: str | None = None) -> Any:
@@ -465,6 +578,28 @@ def _row_inputs(batch: _inputs.MulticlassBatch, row: int) -> tuple[np.ndarray, n
     classes = np.asarray(batch.valid_classes(row), dtype=np.int64)
     f = batch.raw[row, classes].astype(np.float64)
     return f, classes, int(np.flatnonzero(classes == batch.y[row])[0])
+
+
+def _label_values(name: str, fn: Any, q: np.ndarray) -> Any:
+    """``fn(q)`` of a label-probability function; a numba function, and the numba functions a
+    Python function calls by name, bounds-checked (``_rechecked``)."""
+    jitted = _is_numba_function(fn)
+    if jitted:
+        fn = _rechecked(fn)
+    else:
+        fn, bind = _with_checked_callees(fn)
+        bind()
+    try:
+        return fn(q)
+    except IndexError as exc:
+        raise IndexError(
+            f"{name}: an index out of range in a label-probability function ({exc}); `q` holds the "
+            f"label's probability of each row, shape ({q.size},)"
+        ) from (None if jitted else exc)
+    except numba.core.errors.NumbaError as exc:
+        raise TypeError(
+            f"{name}: numba could not compile it for (q: float64[:]): {_numba_reason(exc)}."
+        ) from None
 
 
 def _check_label_values(value: Any, q: np.ndarray, what: str) -> np.ndarray:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import lightgbm as lgb
+import numba
 import numpy as np
 import pytest
 import xgboost as xgb
@@ -533,3 +534,141 @@ def test_row_functions_that_write_into_their_arguments_change_nothing():
     g_ref, h_ref = SoftmaxLoss(hessian="exact").gradient_hessian(y, raw, mask=mask)
     np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(h, h_ref, rtol=1e-12, atol=1e-15)
+
+
+# Functions the user compiled with numba.njit: compiled again from their source, bounds-checked -----
+
+
+softmax_ce_jitted = numba.njit(softmax_ce)
+softmax_ce_gradient_jitted = numba.njit(softmax_ce_gradient)
+
+
+def _ce_class_indexed(f, classes, y):  # the label's class index where its position in f belongs
+    shift = np.max(np.real(f))
+    return np.log(np.sum(np.exp(f - shift))) - (f[classes[y]] - shift)
+
+
+def _gradient_class_indexed(f, classes, y):
+    p = np.exp(f) / np.sum(np.exp(f))
+    p[classes[y]] -= 1.0
+    return p
+
+
+def _hessian_class_indexed(f, classes, y):
+    p = np.exp(f) / np.sum(np.exp(f))
+    return p * (1.0 - p) + 0.0 * f[classes[y]]
+
+
+@numba.njit
+def _label_margin_class_indexed(f, classes, y):
+    return f[classes[y]]
+
+
+def _ce_with_a_jitted_helper(f, classes, y):
+    return np.log(np.sum(np.exp(f))) - _label_margin_class_indexed(f, classes, y)
+
+
+_ce_with_a_jitted_helper_jitted = numba.njit(_ce_with_a_jitted_helper)
+
+
+def _ce_with_a_jitted_helper_in_its_closure():
+    helper = _label_margin_class_indexed
+
+    def ce(f, classes, y):
+        return np.log(np.sum(np.exp(f))) - helper(f, classes, y)
+
+    return ce
+
+
+@pytest.mark.parametrize(
+    "functions",
+    [
+        pytest.param((numba.njit(_ce_class_indexed),), id="loss"),
+        pytest.param(
+            (numba.njit(fastmath=True, error_model="python")(_ce_class_indexed),), id="loss-options"
+        ),
+        pytest.param((softmax_ce_jitted, numba.njit(_gradient_class_indexed)), id="gradient"),
+        pytest.param(
+            (softmax_ce_jitted, softmax_ce_gradient_jitted, numba.njit(_hessian_class_indexed)), id="hessian"
+        ),
+        pytest.param((_ce_with_a_jitted_helper_jitted,), id="jitted-helper-of-jitted-loss"),
+        pytest.param((_ce_with_a_jitted_helper,), id="jitted-helper-of-plain-loss"),
+        pytest.param((numba.njit(_ce_with_a_jitted_helper_in_its_closure()),), id="jitted-helper-in-closure"),
+    ],
+)
+def test_functions_compiled_by_the_user_are_bounds_checked(functions):
+    """A bad index in a function the user compiled with numba.njit (or in a numba function it
+    calls) is the IndexError a plain function gets, not a read past the row."""
+    mask = ClassMask.from_lists([[2, 4], [1, 3]], n_classes=5)  # classes[y] is past the row's end
+    loss = make_loss(*functions)
+    message = "index it with the position `y`, not with a class index"
+    with pytest.raises(IndexError, match=message):
+        loss.gradient_hessian([4, 3], np.zeros((2, 5)), mask=mask)
+    if functions[0] is not softmax_ce_jitted:
+        with pytest.raises(IndexError, match=message):
+            loss.loss([4, 3], np.zeros((2, 5)), mask=mask)
+
+
+def test_functions_compiled_by_the_user_give_the_plain_functions_values():
+    raw, y, mask, w = _problem(n=60, seed=9)
+    # compiled for real margins only: recompiled, it takes the complex step's complex margins too
+    by_signature = numba.njit("float64(float64[:], int64[:], int64)")(softmax_ce)
+    for functions in ((softmax_ce_jitted, softmax_ce_gradient_jitted), (by_signature,)):
+        g, h = make_loss(*functions, hessian_kind="exact").gradient_hessian(
+            y, raw, sample_weight=w, mask=mask
+        )
+        g_ref, h_ref = SoftmaxLoss(hessian="exact").gradient_hessian(y, raw, sample_weight=w, mask=mask)
+        np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(h, h_ref, rtol=1e-8, atol=1e-15)
+    # the label-probability form: derived from the Python source (numba cannot take the jets)
+    for kind in ("positive", "exact"):
+        jitted = make_loss(numba.njit(focal_q), of="label_probability", hessian_kind=kind)
+        plain = make_loss(focal_q, of="label_probability", hessian_kind=kind)
+        np.testing.assert_array_equal(
+            np.stack(jitted.gradient_hessian(y, raw, mask=mask)),
+            np.stack(plain.gradient_hessian(y, raw, mask=mask)),
+        )
+        np.testing.assert_array_equal(jitted.loss(y, raw, mask=mask), plain.loss(y, raw, mask=mask))
+
+
+@numba.njit
+def _next_row_gradient(q):  # reads q[n] for the last row
+    out = np.empty(q.shape[0])
+    for i in range(q.shape[0]):
+        out[i] = -1.0 / q[i + 1]
+    return out
+
+
+def _calls_next_row_gradient(q):
+    return _next_row_gradient(q)
+
+
+@pytest.mark.parametrize("gradient", [_next_row_gradient, _calls_next_row_gradient])
+def test_label_probability_functions_compiled_by_the_user_are_bounds_checked(gradient):
+    loss = make_loss(focal_q, gradient, of="label_probability")
+    with pytest.raises(IndexError, match=r"gradient: an index out of range .* `q` holds .* shape \(3,\)"):
+        loss.gradient_hessian(np.zeros(3, dtype=int), np.zeros((3, 3)))
+
+
+def test_losses_of_jitted_functions_keep_them_and_pickle_to_a_fresh_process(tmp_path):
+    from sklearn.base import clone
+
+    good = make_loss(softmax_ce_jitted, softmax_ce_gradient_jitted)
+    bad = make_loss(_ce_with_a_jitted_helper_jitted)
+    assert good.get_params()["loss"] is softmax_ce_jitted and good.get_params()["gradient"] is (
+        softmax_ce_gradient_jitted
+    )
+    assert clone(bad).loss_function is _ce_with_a_jitted_helper_jitted and clone(good) == good
+    assert pickle.loads(pickle.dumps(bad)).loss_function is _ce_with_a_jitted_helper_jitted
+    path = tmp_path / "losses.pkl"
+    path.write_bytes(pickle.dumps((good, bad)))
+    script = (
+        "import pickle, sys, numpy as np, boostobj; good, bad = pickle.load(open(sys.argv[1], 'rb')); "
+        "raw = np.array([[0.5, -1.0, 2.0], [0.0, 1.0, 0.0]]); "
+        "np.testing.assert_allclose(good.gradient_hessian([0, 2], raw)[0], "
+        "boostobj.SoftmaxLoss().gradient_hessian([0, 2], raw)[0], rtol=1e-12); "
+        "mask = boostobj.ClassMask.from_lists([[2, 4], [1, 3]], n_classes=5)\n"
+        "try:\n    bad.gradient_hessian([4, 3], np.zeros((2, 5)), mask=mask)\n"
+        "except IndexError:\n    pass\nelse:\n    sys.exit('an index out of range went unchecked')"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, cwd=str(_repo_root()))
