@@ -231,6 +231,9 @@ def data_group_pointers(data: Any, backend: str, n_rows: int) -> np.ndarray:
         if ptr.size == 0:
             raise ValueError("group: the DMatrix has no groups; build it with qid= (or group=)")
         return ptr
+    from .choice import check_whole_groups
+
+    check_whole_groups(data)  # a LightGBM subset (lightgbm.cv's folds) must keep each choice set whole
     sizes = data.get_group()
     if sizes is None:
         raise ValueError("group: the LightGBM Dataset has no groups; build it with group=")
@@ -241,6 +244,11 @@ def check_margin_shape(loss: Loss, raw: np.ndarray, backend: str) -> None:
     """A clear error when the backend's margins do not fit the loss (num_class mistakes)."""
     raw = np.asarray(raw)
     param = "num_class" if backend in ("xgboost", "lightgbm") else "n_classes"
+    if raw.size == 0 and raw.ndim < 2:
+        raise ValueError(
+            f"predt: no rows (the margins {backend} passed have shape {raw.shape}, whatever {param} is); "
+            f"the training data set is empty"
+        )
     if loss.is_multiclass and raw.ndim != 2:
         raise ValueError(
             f"predt: a multiclass loss ({type(loss).__name__}) needs margins of shape "

@@ -19,10 +19,17 @@ from ._kernels import segments as _seg
 from ._kernels import softmax as _sm
 from .losses import HESSIAN_CONVENTIONS, Loss, _check_backend, segment_scale_floor
 
-__all__ = ["ChoiceLoss", "group_pointers", "check_share_sums"]
+__all__ = ["ChoiceLoss", "group_pointers", "check_share_sums", "check_whole_groups"]
 
 #: Tolerance on each group's choice shares summing to 1.
 SHARE_TOLERANCE = 1e-6
+#: How to keep choice sets whole in cross-validation (the errors about cut groups say it).
+SPLIT_BY_GROUP = (
+    "pass lightgbm.cv folds that split by group, e.g. folds=sklearn.model_selection.GroupKFold(nfold) "
+    "(lightgbm.cv hands a splitter the Dataset's groups)"
+)
+#: Attribute of a LightGBM subset whose groups ``check_whole_groups`` found whole (its rows).
+_CHECKED = "_boostobj_whole_groups"
 
 
 class ChoiceLoss(Loss):
@@ -243,11 +250,71 @@ def check_share_sums(shares: np.ndarray, ptr: np.ndarray, name: str = "y_true") 
     bad = np.abs(sums - 1.0) > SHARE_TOLERANCE
     if bad.any():
         s = int(np.flatnonzero(bad)[0])
+        cut = (
+            f"; a group cut apart can lack its chosen row (lightgbm.cv's default folds split rows): "
+            f"{SPLIT_BY_GROUP}"
+            if sums[s] < 1.0
+            else ""
+        )
         raise ValueError(
             f"{name}: group {s} (rows {ptr[s]}..{ptr[s + 1] - 1}) has choice shares summing to "
             f"{sums[s]:.10g}; each group needs one chosen row (or shares summing to 1 within "
-            f"{SHARE_TOLERANCE:g})"
+            f"{SHARE_TOLERANCE:g}){cut}"
         )
+
+
+def check_whole_groups(data: Any) -> None:
+    """Raise unless a LightGBM subset keeps each group of the data set it was cut from
+    whole (all its rows, once each) or leaves it out.
+
+    ``lightgbm.cv`` builds each fold with ``Dataset.subset(used_indices)``, and the subset's
+    groups are the rows it keeps of each group: with folds that split rows (its default),
+    a choice situation loses alternatives, and the loss would train on truncated choice
+    sets, silently where the chosen row stays. The subset records its rows
+    (``used_indices``) and the data set it was cut from (``reference``), whose groups are
+    the whole ones; anything else passes unchecked.
+
+    Parameters
+    ----------
+    data : lightgbm.Dataset, or any object
+        A data set the objective or metric receives.
+
+    Raises
+    ------
+    ValueError
+        Naming the first group cut, with its rows in the parent data set.
+    """
+    rows = getattr(data, "used_indices", None)
+    parent = getattr(data, "reference", None)
+    if rows is None or parent is None or getattr(data, _CHECKED, None) is rows:
+        return
+    check_whole_groups(parent)  # a subset of a subset: the parent's groups whole first
+    sizes = parent.get_group() if hasattr(parent, "get_group") else None
+    if sizes is None:
+        return
+    ptr = np.r_[0, np.cumsum(np.asarray(sizes, dtype=np.int64))]
+    kept = np.sort(np.asarray(rows, dtype=np.int64).reshape(-1))
+    if not kept.size or kept[0] < 0 or kept[-1] >= ptr[-1]:
+        return  # no rows, or not rows of this parent (LightGBM refuses those itself)
+    group_of = np.searchsorted(ptr, kept, side="right") - 1
+    counts = np.bincount(group_of, minlength=ptr.size - 1)
+    distinct = np.bincount(group_of[np.r_[True, np.diff(kept) != 0]], minlength=ptr.size - 1)
+    bad = (counts > 0) & ((counts != np.diff(ptr)) | (distinct != counts))
+    if bad.any():
+        s = int(np.flatnonzero(bad)[0])
+        size = int(ptr[s + 1] - ptr[s])
+        what = (
+            f"keeps {distinct[s]} of the {size} rows of group {s}"
+            if distinct[s] != size
+            else f"repeats rows of group {s}"
+        )
+        raise ValueError(
+            f"folds: this LightGBM Dataset is a subset (Dataset.subset, as lightgbm.cv builds each fold) "
+            f"that {what} (rows {ptr[s]}..{ptr[s + 1] - 1} of the Dataset it was cut from); a choice loss "
+            f"needs each group whole (each row once) or absent, and lightgbm.cv's default folds split rows: "
+            f"{SPLIT_BY_GROUP}"
+        )
+    setattr(data, _CHECKED, rows)
 
 
 def _missing_ids(ids: np.ndarray) -> np.ndarray:

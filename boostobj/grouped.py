@@ -16,7 +16,7 @@ from . import _inputs
 from ._kernels import segments as _seg
 from ._kernels import softmax as _sm
 from .losses import HESSIAN_CONVENTIONS, Loss, SoftmaxLoss, _check_backend, segment_scale_floor
-from .masks import ClassMask
+from .masks import INVALID_BELOW, ClassMask
 
 __all__ = ["GroupedSoftmaxLoss"]
 
@@ -423,7 +423,28 @@ class GroupedSoftmaxLoss(Loss):
         raise ValueError(f"y_true: row {row}, group {g} {what}")
 
     def predict_proba(self, raw_prediction: Any, *, mask: Any = None) -> list[np.ndarray]:
-        """One (n, K_g) array of probabilities per group; rows sum to 1, 0 on invalid classes."""
+        """One (n, K_g) array of probabilities per group; rows sum to 1, 0 on invalid classes.
+
+        Parameters
+        ----------
+        raw_prediction : array-like of shape (n, K)
+        mask : ClassMask or mask-like, optional
+            Valid classes per row (``None``: read from the margins' ``-1e30`` offset).
+
+        Returns
+        -------
+        list of ndarray of shape (n, K_g), float64
+
+        Raises
+        ------
+        ValueError
+            When a row has no valid class in a group (the message names the row and the
+            group), whatever the group's size, or a NaN or infinite margin on a valid class.
+            Training accepts a group without a valid class where the row's label of that
+            group is ``ignore_index`` (the group contributes nothing); probabilities have no
+            labels to skip a group by, and a block of zeros would read as class 0 to
+            ``argmax``. Give such rows a valid class in every group, or leave them out.
+        """
         raw = _inputs.check_raw_prediction(raw_prediction, multiclass=True)
         if raw.shape[1] != self.n_classes:
             raise ValueError(
@@ -432,19 +453,52 @@ class GroupedSoftmaxLoss(Loss):
             )
         cmask = _inputs.check_mask(mask, raw.shape[0], raw.shape[1])
         dense = None if cmask is None else cmask.to_dense()
+        self._check_predictable(raw, dense)
         out = []
         for g in range(self.n_groups):
             lo, hi = self._ptr[g], self._ptr[g + 1]
-            block = np.ascontiguousarray(raw[:, lo:hi])
-            if hi - lo == 1:  # one class: probability 1 (for finite margins)
-                if not np.isfinite(block).all():
-                    row = int(np.flatnonzero(~np.isfinite(block[:, 0]))[0])
-                    raise ValueError(f"raw_prediction: row {row} has a NaN or infinite margin in group {g}")
+            if hi - lo == 1:  # its one class is valid in every row (checked above): probability 1
                 out.append(np.ones((raw.shape[0], 1)))
                 continue
+            block = np.ascontiguousarray(raw[:, lo:hi])
             sub = None if dense is None else ClassMask.from_dense(dense[:, lo:hi])
             out.append(SoftmaxLoss().predict_proba(block, mask=sub))
         return out
+
+    def _check_predictable(self, raw: np.ndarray, dense: np.ndarray | None) -> None:
+        """Raise unless every row has a valid class in every group, with finite margins on
+        valid classes (``dense``: the mask; ``None``: read from the margins' offset).
+        Errors name the first offending row and its group."""
+        if not raw.size:
+            return
+        if dense is None:
+            valid = ~(raw <= INVALID_BELOW)  # NaN never marks an invalid class: reported below
+        else:
+            valid = dense
+        has_valid = np.logical_or.reduceat(valid, self._ptr[:-1], axis=1)  # (n, G)
+        if not has_valid.all():
+            row, g = (int(v) for v in np.argwhere(~has_valid)[0])
+            lo, hi = self._ptr[g], self._ptr[g + 1]
+            one = hi - lo == 1
+            if dense is not None:
+                where = f"mask: row {row} has no valid class in group {g} "
+                where += f"(column {lo})" if one else f"(columns {lo}..{hi - 1})"
+            else:
+                where = f"raw_prediction: row {row} has no valid class in group {g} "
+                where += f"(the margin of column {lo}" if one else f"(every margin of columns {lo}..{hi - 1}"
+                where += f" <= {INVALID_BELOW:g})"
+            raise ValueError(
+                f"{where}; predict_proba needs at least one in every group of every row (training accepts "
+                f"none only where the row's label of the group is ignore_index)"
+            )
+        bad = valid & ~np.isfinite(raw)
+        if bad.any():
+            row, column = (int(v) for v in np.argwhere(bad)[0])
+            g = int(np.searchsorted(self._ptr, column, side="right")) - 1
+            raise ValueError(
+                f"raw_prediction: row {row} has a NaN or infinite margin in group {g}; margins must be "
+                f"finite on valid classes (a margin <= -1e29 marks an invalid class; NaN never does)"
+            )
 
     def init_raw_prediction(
         self, y_true: Any, *, sample_weight: Any = None, mask: Any = None, n_classes: int | None = None

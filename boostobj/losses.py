@@ -106,6 +106,14 @@ class Loss(ParamsMixin):
         raise NotImplementedError
 
 
+def _no_weight_error(n_rows: int) -> ValueError:
+    """``init_raw_prediction``'s error for labels that carry no weight: no rows at all, or
+    weights summing to zero."""
+    if n_rows == 0:
+        return ValueError("y_true: no rows (an empty array); cannot estimate an intercept")
+    return ValueError("sample_weight: the weights sum to zero; cannot estimate an intercept")
+
+
 class SoftmaxLoss(Loss):
     """Weighted cross-entropy of the softmax over each row's valid classes.
 
@@ -311,7 +319,7 @@ class SoftmaxLoss(Loss):
         class_total = np.bincount(y, weights=w, minlength=n_classes)
         eps = np.finfo(np.float64).eps
         if class_total.sum() <= 0:
-            raise ValueError("sample_weight: the weights sum to zero; cannot estimate an intercept")
+            raise _no_weight_error(y.size)
         pi = np.maximum(class_total / class_total.sum(), eps)
         if mask is not None and not mask.is_full:
             pi = _masked_prior(pi, class_total, w, mask, eps)
@@ -424,7 +432,7 @@ class BinaryLogLoss(Loss):
         )
         total = np.bincount(y, weights=w, minlength=2)
         if total.sum() <= 0:
-            raise ValueError("sample_weight: the weights sum to zero; cannot estimate an intercept")
+            raise _no_weight_error(y.size)
         eps = np.finfo(np.float64).eps
         p = np.clip(total[1] / total.sum(), eps, 1 - eps)
         return np.array([np.log(p / (1 - p))])

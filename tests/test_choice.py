@@ -835,3 +835,108 @@ def test_shares_are_checked_as_the_backends_keep_them():
     ):
         with pytest.raises(ValueError, match=r"^y: group 0 \(rows 0..6\) has choice shares summing to"):
             build()
+
+
+# ----------------------------------------------------------------------------- cross-validation folds
+CUT = r"lightgbm\.cv's default folds split rows\): pass lightgbm\.cv folds that split by group, e\.g\. "
+CUT += r"folds=sklearn\.model_selection\.GroupKFold\(nfold\)"
+SPLIT = (
+    "lightgbm.cv's default folds split rows: pass lightgbm.cv folds that split by group, e.g. "
+    "folds=sklearn.model_selection.GroupKFold(nfold) (lightgbm.cv hands a splitter the Dataset's groups)"
+)
+
+
+def cut_message(what: str, rows: str) -> str:
+    return (
+        f"folds: this LightGBM Dataset is a subset (Dataset.subset, as lightgbm.cv builds each fold) that "
+        f"{what} (rows {rows} of the Dataset it was cut from); a choice loss needs each group whole "
+        f"(each row once) or absent, and {SPLIT}"
+    )
+
+
+def test_a_share_sum_below_one_names_cut_groups_as_a_cause():
+    with pytest.raises(
+        ValueError, match=r"^y_true: group 1 \(rows 1..2\) has choice shares summing to 0; .*" + CUT
+    ):
+        ChoiceLoss().gradient_hessian([1, 0, 0], RAW3, group=[1, 2])
+    with pytest.raises(ValueError) as info:  # too many chosen rows: no cut could do that
+        ChoiceLoss().gradient_hessian([1, 1, 1], RAW3, group=[2, 1])
+    assert "GroupKFold" not in str(info.value)
+
+
+def test_a_lightgbm_subset_that_cuts_a_group_is_a_clear_error():
+    """lightgbm.cv's folds are Dataset.subset(rows): the subset's groups are what it keeps of
+    each group; check_whole_groups compares them with the groups of the Dataset it was cut from."""
+    check = boostobj.choice.check_whole_groups
+    sizes = np.array([2, 3, 1, 2])
+    y = np.array([1, 0, 0, 1, 0, 1, 0, 1.0])
+    full = boostobj.lightgbm_dataset(
+        np.arange(16.0).reshape(8, 2), y, group=sizes, loss=ChoiceLoss(), params={"verbose": -1}
+    ).construct()
+    check(full)  # not a subset
+    whole = full.subset([0, 1, 5, 6, 7]).construct()
+    check(whole)
+    check(whole.subset([0, 1]).construct())  # a subset of a subset, whole groups of its parent
+    check(boostobj.lightgbm_dataset(np.zeros((2, 2)), [0, 1], group=[2], loss=ChoiceLoss(), reference=full))
+    cases = [
+        (full.subset([0, 1, 2, 3]), cut_message("keeps 2 of the 3 rows of group 1", "2..4")),
+        (full.subset([1, 5, 6, 7]), cut_message("keeps 1 of the 2 rows of group 0", "0..1")),
+        (full.subset([0, 0, 1, 5]), cut_message("repeats rows of group 0", "0..1")),
+        (whole.subset([0, 1, 2, 3]), cut_message("keeps 1 of the 2 rows of group 2", "3..4")),
+        (
+            full.subset([2, 3, 4, 6]).subset([0, 1, 2]),  # its parent cuts group 3 already
+            cut_message("keeps 1 of the 2 rows of group 3", "6..7"),
+        ),
+    ]
+    for subset, message in cases:
+        with pytest.raises(ValueError) as info:
+            check(subset.construct())
+        assert str(info.value) == message
+
+
+def cv_choice_data():
+    X, y, sizes, _, _ = choice_data(60, 2)
+    params = {**LGB_PARAMS, "objective": boostobj.lightgbm_objective(ChoiceLoss())}
+    return X, y, sizes, params
+
+
+def test_lightgbm_cv_with_row_folds_is_an_error_naming_the_cause_and_group_folds_work():
+    X, y, sizes, params = cv_choice_data()
+    loss = ChoiceLoss()
+    with pytest.raises(ValueError, match=r"^(folds|y_true): .*GroupKFold\(nfold\)"):  # stratified by label
+        lgb.cv(params, boostobj.lightgbm_dataset(X, y, group=sizes, loss=loss), ROUNDS, nfold=3,
+               feval=boostobj.lightgbm_metric(loss))  # fmt: skip
+    from sklearn.model_selection import GroupKFold
+
+    result = lgb.cv(
+        params, boostobj.lightgbm_dataset(X, y, group=sizes, loss=loss), ROUNDS, folds=GroupKFold(3),
+        feval=boostobj.lightgbm_metric(loss), return_cvbooster=True,
+    )  # fmt: skip
+    # each fold's metric is the loss of its held-out choice sets, whole
+    groups = np.repeat(np.arange(sizes.size), sizes)
+    values = []
+    for booster, (_, test) in zip(
+        result["cvbooster"].boosters, GroupKFold(3).split(X, groups=groups), strict=True
+    ):
+        held_out = np.unique(groups[test])
+        margins = booster.predict(X[test], raw_score=True)
+        values.append(loss.mean_loss(y[test], margins, group=sizes[held_out]))
+    assert result["valid choice-mean"][-1] == pytest.approx(np.mean(values), rel=1e-6)
+
+
+def test_lightgbm_cv_with_folds_that_cut_groups_but_keep_each_chosen_row_is_an_error():
+    """Without the check, these folds trained silently on truncated choice sets (every share sum is 1)."""
+    X, y, sizes, params = cv_choice_data()
+    ptr = np.r_[0, np.cumsum(sizes)]
+    dropped = [
+        ptr[s] + int(np.flatnonzero(y[ptr[s] : ptr[s + 1]] == 0)[0]) for s in np.flatnonzero(sizes > 2)
+    ]
+    kept = np.setdiff1d(np.arange(ptr[-1]), dropped)
+    s = int(np.flatnonzero(sizes > 2)[0])
+    message = cut_message(
+        f"keeps {sizes[s] - 1} of the {sizes[s]} rows of group {s}", f"{ptr[s]}..{ptr[s + 1] - 1}"
+    )
+    with pytest.raises(ValueError) as info:
+        lgb.cv(params, boostobj.lightgbm_dataset(X, y, group=sizes, loss=ChoiceLoss()), ROUNDS,
+               folds=[(kept, kept)])  # fmt: skip
+    assert str(info.value) == message

@@ -894,6 +894,69 @@ def test_predict_proba_of_a_one_column_group_is_one():
     np.testing.assert_array_equal(blocks[1], np.ones((4, 1)))
 
 
+NO_VALID = "predict_proba needs at least one in every group of every row (training accepts none only where "
+NO_VALID += "the row's label of the group is ignore_index)"
+
+
+@pytest.mark.parametrize(
+    ("sizes", "columns"), [([3, 1], "column 3"), ([2, 2], "columns 2..3"), ([1, 3], "columns 1..3")]
+)
+@pytest.mark.parametrize("from_margin", [False, True])
+def test_predict_proba_refuses_a_row_without_a_valid_class_in_a_group_of_any_size(
+    sizes, columns, from_margin
+):
+    """Training accepts a group without a valid class where the row's label of the group is
+    ignored; predict_proba has no labels and refuses it, naming the row and the group, whatever
+    the group's size (a one-column group gave that row probability 1 on its invalid class)."""
+    loss = GroupedSoftmaxLoss(sizes, ignore_index=IGNORE)
+    valid = np.ones((3, 4), bool)
+    valid[1, 4 - sizes[1] :] = False  # row 1: no valid class in group 1
+    y = np.array([[0, 0], [0, IGNORE], [0, 0]])
+    raw = np.random.default_rng(0).normal(size=(3, 4))
+    grad, _ = loss.gradient_hessian(y, raw, mask=valid)  # training accepts it
+    assert (grad[1, ~valid[1]] == 0).all()
+    one = sizes[1] == 1
+    if from_margin:
+        what = f"the margin of {columns}" if one else f"every margin of {columns}"
+        message = f"raw_prediction: row 1 has no valid class in group 1 ({what} <= -1e+29); {NO_VALID}"
+    else:
+        message = f"mask: row 1 has no valid class in group 1 ({columns}); {NO_VALID}"
+    for dtype in (np.float32, np.float64):
+        margins = np.asfortranarray(raw.astype(dtype))
+        if from_margin:
+            margins[~valid] = boostobj.INVALID_OFFSET
+        with pytest.raises(ValueError) as info:
+            loss.predict_proba(margins, mask=None if from_margin else valid)
+        assert str(info.value) == message
+    valid[2, : sizes[0]] = False  # row 2: none in group 0 either; row 1, the first, is named
+    with pytest.raises(ValueError, match=r"row 1 has no valid class in group 1 "):
+        loss.predict_proba(raw, mask=valid)
+    valid[1:] = True
+    blocks = loss.predict_proba(raw, mask=valid)  # with a valid class everywhere: distributions
+    for block in blocks:
+        np.testing.assert_allclose(block.sum(axis=1), 1.0, rtol=1e-15)
+
+
+@pytest.mark.parametrize("sizes", [[3, 1], [2, 2]])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_predict_proba_names_the_row_and_group_of_a_nan_or_infinite_margin(sizes, bad):
+    loss = GroupedSoftmaxLoss(sizes)
+    raw = np.zeros((3, 4))
+    raw[2, 3] = bad  # group 1
+    message = (
+        "raw_prediction: row 2 has a NaN or infinite margin in group 1; margins must be finite on valid "
+        "classes (a margin <= -1e29 marks an invalid class; NaN never does)"
+    )
+    for mask in (None, np.ones((3, 4), bool)):
+        with pytest.raises(ValueError) as info:
+            loss.predict_proba(raw, mask=mask)
+        assert str(info.value) == message
+    valid = np.ones((3, 4), bool)
+    valid[2, 3] = False
+    if sizes[1] > 1:  # on an invalid class a margin is never read
+        assert loss.predict_proba(raw, mask=valid)[1][2].tolist() == [1.0, 0.0]
+
+
 @pytest.mark.parametrize("class_weight", [None, "balanced", "array"])
 def test_init_raw_prediction_per_group_is_softmax_losss_on_the_groups_labelled_rows(class_weight):
     rng = np.random.default_rng(10)
