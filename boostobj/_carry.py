@@ -199,6 +199,14 @@ def margins_of(raw: np.ndarray, data: Any, backend: str, *, probabilities: bool 
     return raw + record.start().reshape(raw.shape, order="F")
 
 
+def check_carried(data: Any, backend: str) -> None:
+    """Raise unless a data set boostobj built still carries, in its start margins, the mask
+    and intercept it was built with (for predicting from it); nothing for other data sets."""
+    record = record_of(data)
+    if record is not None and backend == "xgboost":
+        _restores(data, backend, record)
+
+
 def _restores(data: Any, backend: str, record: StartRecord) -> bool:
     """Whether the backend's margins need the recorded start margins added back (LightGBM's
     continuation or reset); False when its start margins carry them; else a ``ValueError``."""

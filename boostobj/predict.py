@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 
 from ._adapters import check_intercept, margin_init
+from ._carry import check_carried
 from ._inputs import n_rows_of
 from ._maskgrammar import check_aligned
 from .losses import BinaryLogLoss, masked_softmax
-from .masks import ClassMask
+from .masks import INVALID_BELOW, INVALID_OFFSET, ClassMask
 
 __all__ = ["predict_proba", "predict_margin"]
 
@@ -30,7 +31,10 @@ def predict_margin(
         :func:`boostobj.lightgbm_dataset` would give them for the same ``mask`` and
         ``init_score``. A DMatrix is used as is, with its own ``base_margin`` (or
         XGBoost's ``base_score`` when it has none: pass ``xgboost.DMatrix(X)`` for a
-        model trained by a built-in objective on a DMatrix without ``base_margin``).
+        model trained by a built-in objective on a DMatrix without ``base_margin``);
+        ``mask=`` then adds the offset where ``base_margin`` lacks it, and is an error
+        where it calls a class valid that ``base_margin`` marks invalid. A DMatrix built
+        by :func:`xgboost_dmatrix` whose ``base_margin`` was since replaced is refused.
     mask, init_score
         As given to the data set the booster was trained on. The mask's rows are matched
         to ``data``'s by position: a pandas mask must have the index of a pandas ``data``.
@@ -79,15 +83,48 @@ def predict_margin(
                     "init_score: a DMatrix carries its own base_margin; pass raw features, or "
                     "build the DMatrix with xgboost_dmatrix(..., init_score=...)"
                 )
-            return _no_rows_shaped(booster.predict(data, output_margin=True, **predict_kwargs), booster)
-        start = margin_init(mask, init_score, n_rows_of(data), np.float32)
+            check_carried(data, "xgboost")  # built by xgboost_dmatrix: is its base_margin still its own?
+            raw = _no_rows_shaped(booster.predict(data, output_margin=True, **predict_kwargs), booster)
+            return raw if mask is None else _with_offset(raw, mask)
+    elif hasattr(data, "construct") and hasattr(data, "get_label"):
+        raise TypeError("data: LightGBM predicts from features (array, DataFrame), not from a Dataset")
+    n_rows = n_rows_of(data)
+    if n_rows == 0:  # no rows (an empty Dask partition): nothing to ask the backend, whose
+        # array interface may refuse an empty array's unaligned data pointer
+        if mask is not None:
+            mask.check_rows(0, "data")
+        k = _n_outputs(booster, backend)
+        return np.empty((0, k) if k > 1 else (0,), np.float32 if backend == "xgboost" else np.float64)
+    if backend == "xgboost":
+        start = margin_init(mask, init_score, n_rows, np.float32)
         dmatrix = xgboost.DMatrix(data, base_margin=start, enable_categorical=True)  # categorical frames
         return _no_rows_shaped(booster.predict(dmatrix, output_margin=True, **predict_kwargs), booster)
-    if hasattr(data, "construct") and hasattr(data, "get_label"):
-        raise TypeError("data: LightGBM predicts from features (array, DataFrame), not from a Dataset")
     raw = _no_rows_shaped(booster.predict(data, raw_score=True, **predict_kwargs), booster)
     start = margin_init(mask, init_score, raw.shape[0], np.float64)
     return raw if start is None else raw + start.reshape(raw.shape)
+
+
+def _with_offset(raw: np.ndarray, mask: ClassMask) -> np.ndarray:
+    """A DMatrix's margins ``raw`` (n, K) with ``mask`` applied: the ``-1e30`` offset added
+    where the mask says invalid and the DMatrix's ``base_margin`` did not already (a DMatrix
+    without one: renormalising a built-in objective's model); an error where the mask says
+    valid but ``base_margin`` says invalid (the two disagree, and the softmax over the
+    mask's classes would be made up)."""
+    mask.check_rows(raw.shape[0], "data")
+    valid = mask.to_dense()
+    marked = raw <= INVALID_BELOW
+    clash = valid & marked
+    if clash.any():
+        row, col = np.argwhere(clash)[0]
+        raise ValueError(
+            f"mask: class {col} of row {row} is valid in mask but invalid in the DMatrix's base_margin "
+            f"(its margin is {raw[row, col]:g}); pass the mask the DMatrix was built with "
+            f"(xgboost_dmatrix(..., mask=...)), or leave mask= out to use the DMatrix's own"
+        )
+    offset = ~valid & ~marked
+    if not offset.any():
+        return raw
+    return np.where(offset, raw + raw.dtype.type(INVALID_OFFSET), raw)
 
 
 def _no_rows_shaped(raw: np.ndarray, booster: Any) -> np.ndarray:

@@ -539,3 +539,48 @@ def test_saved_and_loaded_models_still_refuse_to_predict_without_a_mask(name, da
     np.testing.assert_array_equal(
         loaded.predict_proba(X, valid_mask=mask), clf.predict_proba(X, valid_mask=mask)
     )
+
+
+@pytest.fixture(scope="module")
+def xgb_booster(data):
+    X, y, mask, _ = data
+    params = {"num_class": K, "max_depth": 3, "nthread": 1, "disable_default_eval_metric": 1}
+    return xgb.train(params, bo.xgboost_dmatrix(X, y, mask=mask), 3, obj=bo.xgboost_objective())
+
+
+def test_a_dmatrix_and_a_mask_agree_or_it_is_an_error(data, xgb_booster):
+    """predict_margin on a DMatrix with mask=: the offset where base_margin lacks it (a
+    DMatrix without base_margin), an error where the two disagree (mask valid, base_margin
+    invalid), and a DMatrix whose base_margin was replaced after xgboost_dmatrix is refused."""
+    X, _, mask, _ = data
+    dense = mask.to_dense()
+    plain = bo.predict_margin(xgb_booster, xgb.DMatrix(X), mask=mask)  # XGBoost's base_score, no offset
+    assert (plain[~dense] <= -1e29).all() and (plain[dense] > -1e29).all()
+    expected = bo.predict_proba(xgb_booster, X, mask=mask)
+    np.testing.assert_allclose(bo.predict_proba(xgb_booster, xgb.DMatrix(X), mask=mask), expected, atol=1e-6)
+    built = bo.xgboost_dmatrix(X, mask=mask)
+    np.testing.assert_array_equal(
+        bo.predict_margin(xgb_booster, built, mask=mask), bo.predict_margin(xgb_booster, X, mask=mask)
+    )
+    other = dense.copy()
+    other[5] = ~other[5]
+    clash = r"^mask: class \d of row 5 is valid in mask but invalid in the DMatrix's base_margin"
+    with pytest.raises(ValueError, match=clash):
+        bo.predict_proba(xgb_booster, built, mask=other)
+    built.set_base_margin(np.zeros(len(X) * K, np.float32))
+    with pytest.raises(ValueError, match=r"^base_margin: the data set no longer carries the mask"):
+        bo.predict_proba(xgb_booster, built)
+
+
+def test_no_rows_predict_without_asking_the_backend(data, xgb_booster):
+    """An empty array whose data pointer is not aligned (as an empty Dask partition can
+    arrive): XGBoost's array interface refuses such a pointer."""
+    X, y, mask, _ = data
+    empty = np.frombuffer(bytearray(64), dtype=np.float64, count=0, offset=3).reshape(0, X.shape[1])
+    assert bo.predict_proba(xgb_booster, empty, mask=mask[:0]).shape == (0, K)
+    assert bo.predict_margin(xgb_booster, empty).shape == (0, K)
+    with pytest.raises(ValueError, match=r"has 2 rows but data has 0"):
+        bo.predict_proba(xgb_booster, empty, mask=mask[:2])
+    params = {"num_class": K, "objective": bo.lightgbm_objective(), "verbose": -1, "num_threads": 1}
+    lgb_booster = lgb.train(params, bo.lightgbm_dataset(X, y, mask=mask), 2)
+    assert bo.predict_proba(lgb_booster, empty, mask=mask[:0]).shape == (0, K)
