@@ -111,6 +111,16 @@ def _ce_row(f, classes, y):
     return np.log(np.sum(np.exp(f))) - f[y]
 
 
+def _ce_class_indexed(f, classes, y):
+    return np.log(np.sum(np.exp(f))) - f[classes[y]]
+
+
+def _njit_loss(c: Ctx) -> Any:
+    import numba
+
+    return _bo().make_loss(numba.njit(_ce_class_indexed)).gradient_hessian(Y, c.raw, mask=c.mask)
+
+
 def _three_values(f, classes, y):
     return np.zeros(3)
 
@@ -192,6 +202,14 @@ def _dataset_series(c: Ctx) -> Any:
     return _bo().lightgbm_dataset(
         _pd().DataFrame(c.X).iloc[::-1], Y[::-1], mask=lists, init_score=np.zeros(K)
     )
+
+
+def _cut_choice_set(c: Ctx) -> Any:
+    loss = _bo().ChoiceLoss()
+    X = np.arange(8.0).reshape(4, 2)
+    whole = _bo().lightgbm_dataset(X, [1, 0, 1, 0], group=[2, 2], loss=loss, params={"verbose": -1})
+    fold = whole.construct().subset([0, 1, 2]).construct()
+    return _bo().lightgbm_objective(loss)(np.zeros(3), fold)
 
 
 def _train_replaced_base_margin(c: Ctx) -> Any:
@@ -1152,6 +1170,14 @@ CATALOGUE: list[Row] = [
     ),
     Row(
         "loss",
+        "a make_loss function compiled with numba.njit that indexes f with a class index",
+        "CustomLoss.gradient_hessian",
+        _njit_loss,
+        "IndexError",
+        "loss, gradient, hessian: an index out of range in a row function (index is out of bounds); `f` holds the row's valid classes only: index it with the position `y`, not with a class index",
+    ),
+    Row(
+        "loss",
         "a make_loss loss that is infinite",
         "CustomLoss.gradient_hessian",
         lambda c: (
@@ -1232,6 +1258,50 @@ CATALOGUE: list[Row] = [
         lambda c: _bo().SoftmaxLoss(ignore_index=-1.0),
         "TypeError",
         "ignore_index: expected an integer or None; got -1.0",
+    ),
+    Row(
+        "loss parameters",
+        "a row with no valid class in one group, at prediction",
+        "GroupedSoftmaxLoss.predict_proba",
+        lambda c: (
+            _bo()
+            .GroupedSoftmaxLoss([3, 1])
+            .predict_proba(np.zeros((2, 4)), mask=np.array([[1, 1, 0, 1], [1, 0, 0, 0]], bool))
+        ),
+        "ValueError",
+        "mask: row 1 has no valid class in group 1 (column 3); predict_proba needs at least one in every group of every row (training accepts none only where the row's label of the group is ignore_index)",
+    ),
+    Row(
+        "loss parameters",
+        "a choice set without a chosen row (as a row fold cuts it)",
+        "ChoiceLoss.gradient_hessian",
+        lambda c: _bo().ChoiceLoss().gradient_hessian(np.array([1, 0, 0]), np.zeros(3), group=[1, 2]),
+        "ValueError",
+        "y_true: group 1 (rows 1..2) has choice shares summing to 0; each group needs one chosen row (or shares summing to 1 within 1e-06); a group cut apart can lack its chosen row (lightgbm.cv's default folds split rows): pass lightgbm.cv folds that split by group, e.g. folds=sklearn.model_selection.GroupKFold(nfold) (lightgbm.cv hands a splitter the Dataset's groups)",
+    ),
+    Row(
+        "loss parameters",
+        "a LightGBM subset (lightgbm.cv's row folds) that cuts a choice set",
+        "lightgbm_objective(ChoiceLoss())",
+        _cut_choice_set,
+        "ValueError",
+        "folds: this LightGBM Dataset is a subset (Dataset.subset, as lightgbm.cv builds each fold) that keeps 1 of the 2 rows of group 1 (rows 2..3 of the Dataset it was cut from); a choice loss needs each group whole (each row once) or absent, and lightgbm.cv's default folds split rows: pass lightgbm.cv folds that split by group, e.g. folds=sklearn.model_selection.GroupKFold(nfold) (lightgbm.cv hands a splitter the Dataset's groups)",
+    ),
+    Row(
+        "shapes",
+        "an objective called with no rows",
+        "xgboost_objective()",
+        lambda c: _bo().xgboost_objective()(Y[:0], np.zeros(0, np.float32)),
+        "ValueError",
+        "predt: no rows (the margins xgboost passed have shape (0,), whatever num_class is); the training data set is empty",
+    ),
+    Row(
+        "loss parameters",
+        "an intercept from no rows",
+        "SoftmaxLoss.init_raw_prediction",
+        lambda c: _bo().SoftmaxLoss().init_raw_prediction(Y[:0], mask=c.mask[:0]),
+        "ValueError",
+        "y_true: no rows (an empty array); cannot estimate an intercept",
     ),
     # ------------------------------------------------------------------ persistence, threads
     Row(
