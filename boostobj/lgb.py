@@ -70,6 +70,7 @@ class LightGBMObjective(BoundObjective):
         if hasattr(train_data, "get_label"):  # lightgbm.train: (preds, train_data)
             y, raw, weight, data = train_data.get_label(), preds, train_data.get_weight(), train_data
         else:  # scikit-learn API: (y_true, y_pred, weight)
+            _refuse_recoded_labels(self._loss)
             y, raw, data = preds, train_data, None
         return self._gradient_hessian(y, np.asarray(raw), weight, data)
 
@@ -119,8 +120,24 @@ class LightGBMMetric(BoundMetric):
                 eval_data.get_label(), preds, eval_data.get_weight(), start, eval_data
             )
         else:
+            _refuse_recoded_labels(self.metric)
             name, value = self._evaluate(preds, eval_data, weight)
         return name, value, False
+
+
+def _refuse_recoded_labels(loss: Any) -> None:
+    """LightGBM's scikit-learn API hands objectives and metrics the labels it fitted on,
+    which ``LGBMClassifier`` re-encodes as ``0..m-1`` (its ``classes_``): a loss whose labels
+    travel as one code per row (``MultiLabelLoss``, ``GroupedSoftmaxLoss``) would decode
+    those as other codes, and train or score a wrong model without an error."""
+    if hasattr(loss, "decode_labels"):
+        raise ValueError(
+            f"y_true: {type(loss).__name__}'s labels travel as one code per row, which LightGBM's "
+            f"scikit-learn API may re-encode (LGBMClassifier numbers its classes_ 0..m-1), so they "
+            f"cannot be decoded here; train with lightgbm.train on "
+            f"boostobj.lightgbm_dataset(X, y, loss=loss) (for GroupedSoftmaxLoss, or the estimator "
+            f"MaskedMultiOutputLGBMClassifier)"
+        )
 
 
 def lightgbm_objective(loss: Any = None, mask: Any = None, *, targets: Any = None) -> LightGBMObjective:

@@ -1297,6 +1297,14 @@ CATALOGUE: list[Row] = [
     ),
     Row(
         "loss parameters",
+        "MultiLabelLoss through LightGBM's scikit-learn API",
+        "lightgbm_objective(MultiLabelLoss())",
+        lambda c: _bo().lightgbm_objective(_bo().MultiLabelLoss())(np.array([1.0, 2.0]), np.zeros((2, 2))),
+        "ValueError",
+        "y_true: MultiLabelLoss's labels travel as one code per row, which LightGBM's scikit-learn API may re-encode (LGBMClassifier numbers its classes_ 0..m-1), so they cannot be decoded here; train with lightgbm.train on boostobj.lightgbm_dataset(X, y, loss=loss) (for GroupedSoftmaxLoss, or the estimator MaskedMultiOutputLGBMClassifier)",
+    ),
+    Row(
+        "loss parameters",
         "an intercept from no rows",
         "SoftmaxLoss.init_raw_prediction",
         lambda c: _bo().SoftmaxLoss().init_raw_prediction(Y[:0], mask=c.mask[:0]),

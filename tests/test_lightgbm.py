@@ -409,3 +409,29 @@ def test_binary_intercept_from_init_raw_prediction(data, binary):
     p_ours = boostobj.predict_proba(ours, data["X_test"], init_score=intercept)
     p_builtin = boostobj.predict_proba(builtin, data["X_test"])  # its start is inside its trees
     assert np.abs(p_ours - p_builtin).max() <= PARITY
+
+
+@pytest.mark.parametrize("kind", ["multilabel", "grouped"])
+def test_code_label_losses_are_refused_through_the_scikit_learn_api(kind):
+    """LGBMClassifier numbers its classes_ 0..m-1 and hands the objective and the metric those:
+    losses whose labels travel as one code per row decoded them as other codes (with one tag
+    per row of 4, tags 2 and 3 were never trained), silently."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    if kind == "multilabel":
+        loss = boostobj.MultiLabelLoss()
+        Y = np.zeros((200, 4), int)
+        Y[np.arange(200), rng.integers(0, 4, 200)] = 1
+    else:
+        loss = boostobj.GroupedSoftmaxLoss([2, 2])
+        Y = rng.integers(0, 2, (200, 2))
+    codes = loss.encode_labels(Y)
+    message = rf"^y_true: {type(loss).__name__}'s labels travel as one code per row"
+    classifier = lgb.LGBMClassifier(objective=boostobj.lightgbm_objective(loss), n_estimators=2, verbose=-1)
+    with pytest.raises(ValueError, match=message):
+        classifier.fit(X, codes)
+    with pytest.raises(ValueError, match=message):
+        boostobj.lightgbm_metric(loss)(codes, np.zeros((200, 4)), None, None)
+    # the documented way: lightgbm.train on lightgbm_dataset(X, Y, loss=loss)
+    params = {"num_class": 4, "objective": boostobj.lightgbm_objective(loss), "verbose": -1, "num_threads": 1}
+    lgb.train(params, boostobj.lightgbm_dataset(X, Y, loss=loss), 2)
