@@ -132,6 +132,10 @@ def check_aligned(X: Any, mask: Any, name: str) -> None:
     x_index, mask_index = _index_of(X), _index_of(mask)
     if x_index is None or mask_index is None or x_index.equals(mask_index):
         return
+    if len(x_index) == len(mask_index) and np.array_equal(  # the same labels in other dtypes
+        np.asarray(x_index, dtype=object), np.asarray(mask_index, dtype=object)
+    ):
+        return
     raise ValueError(
         f"{name}: its index differs from X's; masks are matched to rows by position, so align "
         f"them first (e.g. mask.loc[X.index]) or pass plain arrays"

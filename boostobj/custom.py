@@ -370,9 +370,11 @@ def make_loss(
     explicit signatures ...) left out, and so are the numba functions your functions call
     through a global name or a closure variable. ``get_params``, ``clone`` and pickling keep
     your function as given. Numba functions reached otherwise (an attribute of a module, as
-    in ``helpers.logsumexp(f)``, or an element of a container) run as they were compiled,
-    unchecked: import them by name, or set ``NUMBA_BOUNDSCHECK=1`` (bounds checks on every
-    numba function of the process; ``NUMBA_BOUNDSCHECK=0`` turns off boostobj's too).
+    in ``helpers.logsumexp(f)``, or an element of a container), and helpers made with
+    ``numba.extending.register_jitable`` or ``overload``, run as they were compiled,
+    unchecked: use ``numba.njit`` helpers imported by name, or set ``NUMBA_BOUNDSCHECK=1``
+    (bounds checks on every numba function of the process; ``NUMBA_BOUNDSCHECK=0`` turns off
+    boostobj's too).
 
     Examples
     --------

@@ -540,8 +540,9 @@ def _check_table_index(allowed: Any, states: Any) -> None:
     if not (hasattr(allowed, "iloc") and hasattr(allowed, "index")):
         return
     index = list(allowed.index)
-    if index == list(range(len(index))):
-        return
+    default = type(allowed.index).__name__ == "RangeIndex" and index == list(range(len(index)))
+    if default or (states is None and index == list(range(len(index)))):
+        return  # no labels, or labels that are the positions: the rows are the states in order
     if states is None:
         raise ValueError(
             f"allowed: its index ({index[:10]}) is not the states 0..{len(index) - 1} in order, and its "

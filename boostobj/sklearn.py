@@ -540,7 +540,7 @@ def check_sorted_classes(classes: np.ndarray, name: str) -> None:
     """Refuse class labels (distinct, 1-D) that are not in ``np.unique`` order: they become
     ``classes_``, the columns of ``predict_proba``, and scikit-learn (``log_loss``, the
     ``neg_log_loss`` scorer, calibration) reads those columns in sorted label order."""
-    if not np.array_equal(classes, np.unique(classes)):
+    if not np.array_equal(classes, np.unique(classes), equal_nan=classes.dtype.kind == "f"):
         raise ValueError(
             f"{name}: expected the labels in sorted order (they become classes_, the columns of "
             f"predict_proba, which scikit-learn's scorers read in sorted label order); got "

@@ -185,3 +185,15 @@ def test_explain_refuses_a_mask_indexed_unlike_x(data, boosters, backend):
         bo.explain(boosters[backend], X_test, mask=mask.sample(frac=1.0, random_state=0))
     aligned = bo.explain(boosters[backend], X_test, mask=mask)
     np.testing.assert_array_equal(aligned.valid, mask.to_numpy())
+
+
+def test_the_same_labels_in_another_index_dtype_are_aligned(data, boosters):
+    """RangeIndex against a nullable Int64 index of the same labels: ``Index.equals`` says
+    they differ, but they list the same rows (the Dask partition check compares values too)."""
+    X, _, valid = data
+    X_test = pd.DataFrame(X[N_TRAIN:])
+    same = pd.DataFrame(valid[N_TRAIN:], index=pd.Index(range(N - N_TRAIN), dtype="Int64"))
+    expected = bo.predict_proba(boosters["xgboost"], X[N_TRAIN:], mask=valid[N_TRAIN:])
+    np.testing.assert_array_equal(bo.predict_proba(boosters["xgboost"], X_test, mask=same), expected)
+    with pytest.raises(ValueError, match=f"^{re.escape(MESSAGE)}$"):
+        bo.predict_proba(boosters["xgboost"], X_test, mask=same.iloc[::-1])

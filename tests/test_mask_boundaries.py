@@ -522,6 +522,10 @@ def test_a_pandas_table_must_say_its_rows_are_the_states():
     named = table.set_axis(["idle", "busy", "away"])
     rule = bo.TransitionMask("state", named, states=["idle", "busy", "away"])
     np.testing.assert_array_equal(rule(pd.DataFrame({"state": ["away"]})).to_dense(), table.to_numpy()[[2]])
+    with pytest.raises(ValueError, match=r"^allowed: its index \(\[0, 1, 2\]\) differs from states"):
+        bo.TransitionMask(0, table.set_axis([0, 1, 2]), states=[2, 0, 1])  # labels, not positions
+    rule = bo.TransitionMask(0, table, states=[2, 0, 1])  # a default RangeIndex: rows by position
+    np.testing.assert_array_equal(rule(np.array([[2.0]])).to_dense(), table.to_numpy()[[0]])
     for same in (table, pd.Series([[0, 1], [1, 2], [0, 2]])):  # the default index: as before
         np.testing.assert_array_equal(bo.TransitionMask(0, same, n_classes=3)(X).to_dense(), table.to_numpy())
 

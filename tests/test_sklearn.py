@@ -313,3 +313,5 @@ def test_classes_out_of_sorted_order_are_refused(cls):
         small(cls, classes=["d", "c", "b", "a"]).fit(X, labels)
     clf = small(cls, classes=["a", "b", "c", "d", "e"]).fit(X, labels)
     assert clf.classes_.tolist() == ["a", "b", "c", "d", "e"]
+    with_nan = small(cls, classes=[0.0, 1.0, 2.0, 3.0, np.nan]).fit(X, y.astype(float))  # np.unique's order
+    assert with_nan.classes_.size == 5
