@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from ._adapters import check_intercept, coerce_mask
+from ._adapters import coerce_mask
 from ._inputs import n_rows_of
 from ._maskgrammar import check_aligned
-from .predict import _backend_of, _n_outputs
+from .predict import _backend_of, _n_outputs, booster_intercept
 
 __all__ = ["explain", "MaskedExplanation"]
 
@@ -199,7 +199,7 @@ def explain(
             raise ValueError("valid_mask: for a booster pass mask= (and init_score=)")
         booster, best, features = model, None, X
         k = _n_outputs(booster, _backend_of(booster))
-        intercept = _booster_intercept(init_score, k)
+        intercept = booster_intercept(init_score, k)
         classes = [0, 1] if k == 1 else None  # one margin: the log-odds of label 1 against label 0
         check_aligned(X, mask, "mask")  # a pandas mask must list X's rows, in X's order
         cmask = None if mask is None else _booster_mask(mask, intercept, k)
@@ -218,16 +218,6 @@ def explain(
     base[~valid] = np.nan
     names = _feature_names(booster, backend, X)
     return MaskedExplanation(values, base, valid, X, names, list(range(k)) if classes is None else classes)
-
-
-def _booster_intercept(init_score: Any, k: int) -> np.ndarray | None:
-    """``init_score`` for a booster of ``k`` margins, checked as :func:`boostobj.predict_margin` does."""
-    intercept = check_intercept(init_score)
-    if intercept is not None and intercept.size != k:
-        raise ValueError(
-            f"init_score: expected {k} values (one per margin of the booster); got {intercept.size}"
-        )
-    return intercept
 
 
 def _booster_mask(mask: Any, intercept: np.ndarray | None, k: int) -> Any:

@@ -64,10 +64,7 @@ def predict_margin(
     intercept = check_intercept(init_score)
     if mask is not None or intercept is not None:
         k = _n_outputs(booster, backend)
-        if intercept is not None and intercept.size != k:
-            raise ValueError(
-                f"init_score: expected {k} values (one per margin of the booster); got {intercept.size}"
-            )
+        booster_intercept(init_score, k)
     if mask is not None:
         mask = ClassMask._read(mask, k if k > 1 else None)  # per-row class indices take the booster's K
         if mask.n_classes != k:
@@ -102,6 +99,17 @@ def predict_margin(
     raw = _no_rows_shaped(booster.predict(data, raw_score=True, **predict_kwargs), booster)
     start = margin_init(mask, init_score, raw.shape[0], np.float64)
     return raw if start is None else raw + start.reshape(raw.shape)
+
+
+def booster_intercept(init_score: Any, k: int) -> np.ndarray | None:
+    """``init_score`` (checked by ``check_intercept``) for a booster of ``k`` margins: an
+    error unless it has ``k`` values."""
+    intercept = check_intercept(init_score)
+    if intercept is not None and intercept.size != k:
+        raise ValueError(
+            f"init_score: expected {k} values (one per margin of the booster); got {intercept.size}"
+        )
+    return intercept
 
 
 def _with_offset(raw: np.ndarray, mask: ClassMask) -> np.ndarray:
